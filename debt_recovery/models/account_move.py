@@ -1,0 +1,122 @@
+from odoo import api, fields, models
+from odoo.osv import expression
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    debt_case_id = fields.Many2one(
+        comodel_name="debt.recovery.case",
+        string="Recovery Case",
+        compute="_compute_debt_case_id",
+        search="_search_debt_case_id",
+    )
+    debt_stage_id = fields.Many2one(
+        comodel_name="debt.recovery.stage",
+        string="Recovery Stage",
+        compute="_compute_debt_case_id",
+        search="_search_debt_stage_id",
+    )
+    debt_due_date = fields.Date(
+        string="Oldest Open Due Date",
+        compute="_compute_debt_days_overdue",
+    )
+    debt_days_overdue = fields.Integer(
+        string="Days Overdue",
+        compute="_compute_debt_days_overdue",
+        search="_search_debt_days_overdue",
+        help="Days since the oldest unpaid instalment of this invoice fell due.",
+    )
+
+    # === COMPUTE METHODS === #
+    @api.depends("line_ids.debt_case_id", "line_ids.reconciled", "payment_state")
+    def _compute_debt_case_id(self):
+        for move in self:
+            lines = move.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable" and line.debt_case_id
+            )
+            case = lines.debt_case_id[-1:] if lines else lines.debt_case_id
+            move.debt_case_id = case
+            open_lines = lines.filtered(lambda line: not line.reconciled)
+            move.debt_stage_id = (
+                case.stage_id if case and open_lines and not case.is_closed else False
+            )
+
+    @api.depends("line_ids.date_maturity", "line_ids.reconciled", "state")
+    @api.depends_context("tz")
+    def _compute_debt_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            dues = move.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.date_maturity
+                and line.amount_residual > 0
+            ).mapped("date_maturity")
+            due = move.state == "posted" and dues and min(dues)
+            move.debt_due_date = due or False
+            move.debt_days_overdue = (today - due).days if due and due < today else 0
+
+    def _search_debt_case_id(self, operator, value):
+        return [("line_ids", "any", [("debt_case_id", operator, value)])]
+
+    def _search_debt_stage_id(self, operator, value):
+        return [
+            (
+                "line_ids",
+                "any",
+                [
+                    ("account_type", "=", "asset_receivable"),
+                    ("reconciled", "=", False),
+                    ("debt_case_id.is_closed", "=", False),
+                    ("debt_case_id.stage_id", operator, value),
+                ],
+            )
+        ]
+
+    def _search_debt_days_overdue(self, operator, value):
+        """Days overdue of a move are those of its oldest overdue receivable item."""
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise NotImplementedError(operator)
+        negate = self.env["account.move.line"]._debt_negate
+        today = fields.Date.context_today(self)
+        value = int(value or 0)
+        overdue = [
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("date_maturity", "<", today),
+        ]
+        if operator == ">":
+            if value < 0:
+                return expression.TRUE_DOMAIN
+            limit = fields.Date.subtract(today, days=value)
+            return [("line_ids", "any", [*overdue, ("date_maturity", "<", limit)])]
+        if operator == ">=":
+            return self._search_debt_days_overdue(">", value - 1)
+        if operator == "<":
+            return negate(self._search_debt_days_overdue(">=", value))
+        if operator == "<=":
+            return negate(self._search_debt_days_overdue(">", value))
+        if operator == "!=":
+            return negate(self._search_debt_days_overdue("=", value))
+        if value < 0:
+            return expression.FALSE_DOMAIN
+        if value == 0:
+            return [("line_ids", "not any", overdue)]
+        day = fields.Date.subtract(today, days=value)
+        return [
+            ("line_ids", "any", [*overdue, ("date_maturity", "=", day)]),
+            ("line_ids", "not any", [*overdue, ("date_maturity", "<", day)]),
+        ]
+
+    # === BUSINESS METHODS === #
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        if not self.env.context.get("debt_recovery_skip_sync"):
+            receivables = posted.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+            )
+            receivables._debt_sync_cases_from_lines()
+        return posted

@@ -1,0 +1,521 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, format_amount
+
+
+class DebtRecoveryCase(models.Model):
+    _name = "debt.recovery.case"
+    _description = "Recovery Case"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "priority desc, oldest_due_date, id desc"
+    _check_company_auto = True
+    _rec_names_search = ["name", "partner_id.complete_name", "partner_id.ref"]
+
+    # === FIELDS === #
+    name = fields.Char(
+        string="Reference",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: self.env._("New"),
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        domain="[('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    stage_id = fields.Many2one(
+        comodel_name="debt.recovery.stage",
+        string="Stage",
+        required=True,
+        index=True,
+        tracking=True,
+        ondelete="restrict",
+        copy=False,
+        default=lambda self: self._default_stage_id(),
+        group_expand="_read_group_stage_ids",
+    )
+    stage_kind = fields.Selection(related="stage_id.kind", store=True, string="Stage Kind")
+    is_closed = fields.Boolean(related="stage_id.is_closing", store=True, string="Closed")
+    user_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Collector",
+        index=True,
+        tracking=True,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+    )
+    origin = fields.Selection(
+        selection=[("auto", "Automatic"), ("manual", "Opened by hand")],
+        required=True,
+        default="manual",
+        readonly=True,
+    )
+    priority = fields.Selection(
+        selection=[("0", "Normal"), ("1", "High")],
+        default="0",
+    )
+    color = fields.Integer()
+    active = fields.Boolean(default=True)
+    date_open = fields.Date(
+        string="Opened On",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=fields.Date.context_today,
+    )
+    date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
+    date_last_stage_update = fields.Datetime(
+        string="Last Stage Update",
+        readonly=True,
+        copy=False,
+        default=fields.Datetime.now,
+    )
+    next_action_date = fields.Date(tracking=True)
+    next_action_note = fields.Text(string="Next Action")
+    move_line_ids = fields.One2many(
+        comodel_name="account.move.line",
+        inverse_name="debt_case_id",
+        string="Receivable Items",
+        readonly=True,
+    )
+    # Stored: they only change when receivable lines change, never with the date.
+    amount_due = fields.Monetary(
+        string="Total Due",
+        compute="_compute_amount_due",
+        store=True,
+        currency_field="currency_id",
+        help="Open receivable balance of the customer in this company, "
+        "converted to the company currency.",
+    )
+    oldest_due_date = fields.Date(
+        compute="_compute_amount_due",
+        store=True,
+        help="Earliest due date among the customer's open receivable items.",
+    )
+    # Not stored: they depend on today's date.
+    amount_overdue = fields.Monetary(
+        string="Overdue",
+        compute="_compute_overdue",
+        currency_field="currency_id",
+    )
+    oldest_overdue_days = fields.Integer(
+        string="Days Overdue",
+        compute="_compute_oldest_overdue_days",
+        search="_search_oldest_overdue_days",
+        help="Days since the oldest open item fell due.",
+    )
+    overdue_invoice_ids = fields.Many2many(
+        comodel_name="account.move",
+        string="Overdue Invoices",
+        compute="_compute_overdue",
+    )
+    overdue_invoice_count = fields.Integer(compute="_compute_overdue")
+    currency_summary = fields.Html(
+        string="Amounts per Currency",
+        compute="_compute_overdue",
+        sanitize=False,
+    )
+
+    def init(self):
+        # One open case per customer and company (closed cases stay as history).
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS debt_recovery_case_open_unique "
+                "ON debt_recovery_case (partner_id, company_id) "
+                "WHERE is_closed IS NOT TRUE AND active IS TRUE"
+            )
+        )
+
+    # === DEFAULT METHODS === #
+    @api.model
+    def _default_stage_id(self):
+        Stage = self.env["debt.recovery.stage"]
+        return Stage._get_stage("current") or Stage.search([("is_closing", "=", False)], limit=1)
+
+    @api.model
+    def _read_group_stage_ids(self, stages, domain):
+        return stages.search([], order=stages._order)
+
+    # === COMPUTE METHODS === #
+    @api.depends("partner_id")
+    def _compute_display_name(self):
+        for case in self:
+            if case.partner_id and case.name:
+                case.display_name = f"{case.name} - {case.partner_id.display_name}"
+            else:
+                case.display_name = case.name or case.partner_id.display_name
+
+    @api.depends(
+        "move_line_ids.amount_residual",
+        "move_line_ids.reconciled",
+        "move_line_ids.parent_state",
+        "move_line_ids.date_maturity",
+    )
+    def _compute_amount_due(self):
+        cases = self.filtered("id")
+        AccountMoveLine = self.env["account.move.line"]
+        base_domain = [("debt_case_id", "in", cases.ids), *AccountMoveLine._debt_open_domain()]
+        totals = dict(
+            AccountMoveLine._read_group(base_domain, ["debt_case_id"], ["amount_residual:sum"])
+        )
+        oldest = dict(
+            AccountMoveLine._read_group(
+                [*base_domain, ("amount_residual", ">", 0)],
+                ["debt_case_id"],
+                ["date_maturity:min"],
+            )
+        )
+        for case in self:
+            case.amount_due = totals.get(case._origin, 0.0)
+            case.oldest_due_date = oldest.get(case._origin, False)
+
+    @api.depends("move_line_ids")
+    @api.depends_context("tz")
+    def _compute_overdue(self):
+        cases = self.filtered("id")
+        AccountMoveLine = self.env["account.move.line"]
+        today = fields.Date.context_today(self)
+        open_domain = [("debt_case_id", "in", cases.ids), *AccountMoveLine._debt_open_domain()]
+        overdue_domain = [*open_domain, *AccountMoveLine._debt_overdue_domain(today)]
+        per_currency = defaultdict(dict)
+        for case, currency, residual, residual_currency in AccountMoveLine._read_group(
+            open_domain,
+            ["debt_case_id", "currency_id"],
+            ["amount_residual:sum", "amount_residual_currency:sum"],
+        ):
+            per_currency[case][currency] = {
+                "due": residual_currency,
+                "due_company": residual,
+                "overdue": 0.0,
+                "overdue_company": 0.0,
+            }
+        overdue = {}
+        for case, currency, residual, residual_currency, moves in AccountMoveLine._read_group(
+            overdue_domain,
+            ["debt_case_id", "currency_id"],
+            ["amount_residual:sum", "amount_residual_currency:sum", "move_id:recordset"],
+        ):
+            values = per_currency[case].setdefault(
+                currency, {"due": 0.0, "due_company": 0.0}
+            )
+            values["overdue"] = residual_currency
+            values["overdue_company"] = residual
+            amount, invoices = overdue.get(case, (0.0, self.env["account.move"]))
+            overdue[case] = (amount + residual, invoices | moves)
+        for case in self:
+            amount, invoices = overdue.get(case._origin, (0.0, self.env["account.move"]))
+            case.amount_overdue = amount
+            case.overdue_invoice_ids = invoices
+            case.overdue_invoice_count = len(invoices)
+            case.currency_summary = case._render_currency_summary(
+                per_currency.get(case._origin, {})
+            )
+
+    def _render_currency_summary(self, amounts):
+        """Small HTML table: due and overdue per currency, and in company currency."""
+        if not amounts:
+            return False
+        env = self.env
+        rows = Markup()
+        for currency, values in sorted(amounts.items(), key=lambda item: item[0].name):
+            rows += Markup(
+                "<tr><td>%s</td><td class='text-end'>%s</td>"
+                "<td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+            ) % (
+                currency.name,
+                format_amount(env, values.get("due", 0.0), currency),
+                format_amount(env, values.get("overdue", 0.0), currency),
+                format_amount(env, values.get("overdue_company", 0.0), self.currency_id),
+            )
+        head = Markup(
+            "<table class='table table-sm o_debt_recovery_currency_summary'><thead><tr>"
+            "<th>%s</th><th class='text-end'>%s</th><th class='text-end'>%s</th>"
+            "<th class='text-end'>%s</th></tr></thead><tbody>"
+        ) % (
+            env._("Currency"),
+            env._("Due"),
+            env._("Overdue"),
+            env._("Overdue in %(currency)s", currency=self.currency_id.name),
+        )
+        return head + rows + Markup("</tbody></table>")
+
+    @api.depends("oldest_due_date")
+    @api.depends_context("tz")
+    def _compute_oldest_overdue_days(self):
+        today = fields.Date.context_today(self)
+        for case in self:
+            due = case.oldest_due_date
+            case.oldest_overdue_days = (today - due).days if due and due < today else 0
+
+    def _search_oldest_overdue_days(self, operator, value):
+        today = fields.Date.context_today(self)
+        return self.env["account.move.line"]._debt_days_domain(
+            "oldest_due_date", operator, value, today
+        )
+
+    # === CONSTRAINT METHODS === #
+    @api.constrains("partner_id", "company_id", "stage_id", "active")
+    def _check_one_open_case(self):
+        open_cases = self.filtered(lambda c: c.active and not c.is_closed)
+        if not open_cases:
+            return
+        groups = self._read_group(
+            [
+                ("partner_id", "in", open_cases.partner_id.ids),
+                ("company_id", "in", open_cases.company_id.ids),
+                ("is_closed", "=", False),
+            ],
+            ["partner_id", "company_id"],
+            ["__count"],
+        )
+        duplicates = [(p, c) for p, c, count in groups if count > 1]
+        if duplicates:
+            raise ValidationError(
+                self.env._(
+                    "%(partner)s already has an open recovery case in %(company)s.",
+                    partner=duplicates[0][0].display_name,
+                    company=duplicates[0][1].display_name,
+                )
+            )
+
+    @api.constrains("partner_id")
+    def _check_partner_commercial(self):
+        for case in self:
+            if case.partner_id != case.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "A recovery case is opened for the customer (%(commercial)s), "
+                        "not for one of its contacts (%(contact)s).",
+                        commercial=case.partner_id.commercial_partner_id.display_name,
+                        contact=case.partner_id.display_name,
+                    )
+                )
+
+    # === CRUD METHODS === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("name") or vals["name"] == self.env._("New"):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = (
+                    self.env["ir.sequence"]
+                    .with_company(company)
+                    .next_by_code("debt.recovery.case")
+                    or self.env._("New")
+                )
+        cases = super().create(vals_list)
+        cases._attach_open_lines()
+        return cases
+
+    def write(self, vals):
+        if "stage_id" in vals:
+            vals["date_last_stage_update"] = fields.Datetime.now()
+            stage = self.env["debt.recovery.stage"].browse(vals["stage_id"])
+            if stage.is_closing:
+                vals.setdefault("date_closed", fields.Date.context_today(self))
+            else:
+                vals["date_closed"] = False
+        return super().write(vals)
+
+    # === MAIL THREAD === #
+    def _track_subtype(self, init_values):
+        self.ensure_one()
+        if "stage_id" in init_values:
+            return self.env.ref("debt_recovery.mt_case_stage")
+        return super()._track_subtype(init_values)
+
+    # === ACTION METHODS === #
+    def _get_form_action(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    def action_view_overdue_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action.update(
+            {
+                "domain": [("id", "in", self.overdue_invoice_ids.ids)],
+                "context": {"create": False, "default_move_type": "out_invoice"},
+                "name": self.env._("Overdue Invoices"),
+            }
+        )
+        return action
+
+    def action_view_receivable_items(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Receivable Items"),
+            "res_model": "account.move.line",
+            "view_mode": "list",
+            "views": [(self.env.ref("debt_recovery.account_move_line_view_list_debt").id, "list")],
+            "domain": [("debt_case_id", "=", self.id)],
+            "context": {"create": False, "search_default_debt_open": 1},
+        }
+
+    def action_change_stage(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Change Stage"),
+            "res_model": "debt.recovery.stage.change",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_ids": self.ids},
+        }
+
+    def action_log_call(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log a Call"),
+            "res_model": "debt.recovery.call.log",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
+
+    def action_schedule_next_action(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Schedule the Next Action"),
+            "res_model": "mail.activity.schedule",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "active_model": self._name,
+                "active_ids": self.ids,
+                "active_id": self.id,
+                "default_res_model": self._name,
+                "default_res_ids": str(self.ids),
+            },
+        }
+
+    # === BUSINESS METHODS === #
+    def _attach_open_lines(self):
+        """Link the customer's open receivable items in the case's company to the case.
+
+        One UPDATE for all cases; the ORM is told so that stored amounts recompute.
+        """
+        cases = self.filtered(lambda c: not c.is_closed)
+        if not cases:
+            return
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                UPDATE account_move_line aml
+                   SET debt_case_id = c.id
+                  FROM debt_recovery_case c, res_partner p, account_account acc
+                 WHERE c.id IN %(case_ids)s
+                   AND aml.partner_id = p.id
+                   AND acc.id = aml.account_id
+                   AND p.commercial_partner_id = c.partner_id
+                   AND aml.company_id = c.company_id
+                   AND acc.account_type = 'asset_receivable'
+                   AND aml.parent_state = 'posted'
+                   AND aml.reconciled IS NOT TRUE
+                   AND aml.debt_case_id IS DISTINCT FROM c.id
+             RETURNING aml.id
+                """,
+                case_ids=tuple(cases.ids),
+            )
+        )
+        lines = self.env["account.move.line"].browse([row[0] for row in rows])
+        if lines:
+            lines.invalidate_recordset(["debt_case_id"])
+            cases.invalidate_recordset(["move_line_ids"])
+            lines.modified(["debt_case_id"])
+            self.env.add_to_compute(self._fields["amount_due"], cases)
+            self.env.add_to_compute(self._fields["oldest_due_date"], cases)
+
+    @api.model
+    def _sync_cases(self, partners=None):
+        """Open cases for customers with overdue items; close recovered ones.
+
+        Set-based: a fixed number of queries whatever the number of customers.
+        ``partners`` restricts the work to those commercial partners.
+        """
+        AccountMoveLine = self.env["account.move.line"]
+        today = fields.Date.context_today(self)
+        scope = []
+        if partners is not None:
+            partners = partners.commercial_partner_id
+            if not partners:
+                return
+            scope = [("partner_id.commercial_partner_id", "in", partners.ids)]
+
+        # 1. Customers (per company) with overdue items and no open case.
+        overdue = AccountMoveLine._read_group(
+            [
+                *scope,
+                *AccountMoveLine._debt_open_domain(),
+                *AccountMoveLine._debt_overdue_domain(today),
+            ],
+            ["partner_id", "company_id"],
+        )
+        wanted = {(partner.commercial_partner_id, company) for partner, company in overdue}
+        case_domain = [("is_closed", "=", False)]
+        if partners is not None:
+            case_domain.append(("partner_id", "in", partners.ids))
+        open_cases = self.search(case_domain)
+        existing = {(case.partner_id, case.company_id) for case in open_cases}
+        to_create = sorted(wanted - existing, key=lambda pc: (pc[1].id, pc[0].id))
+        new_cases = self.create(
+            [
+                {"partner_id": partner.id, "company_id": company.id, "origin": "auto"}
+                for partner, company in to_create
+            ]
+        )
+        for case in new_cases:
+            case.message_post(
+                body=self.env._("Case opened: the customer has overdue receivables."),
+                subtype_xmlid="mail.mt_note",
+            )
+
+        # 2. New receivable items of customers with an open case join the case.
+        open_cases._attach_open_lines()
+
+        # 3. Cases whose overdue items are all paid are closed as recovered.
+        closed_stage = self.env["debt.recovery.stage"]._get_stage("closed")
+        if not closed_stage:
+            return
+        candidates = open_cases.filtered(lambda c: c.stage_kind != "written_off")
+        to_close = candidates.filtered(
+            lambda c: (c.partner_id, c.company_id) not in wanted
+            and (c.origin == "auto" or (c.move_line_ids and c.amount_due <= 0))
+        )
+        if to_close:
+            to_close.write({"stage_id": closed_stage.id})
+            for case in to_close:
+                case.message_post(
+                    body=self.env._("Closed as recovered: nothing is overdue any more."),
+                    subtype_xmlid="mail.mt_note",
+                )
+
+    @api.model
+    def _cron_sync_cases(self):
+        self._sync_cases()

@@ -1,0 +1,81 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+STAGE_KINDS = [
+    ("current", "Current"),
+    ("reminder", "Reminder"),
+    ("formal_notice", "Formal Notice"),
+    ("demand_letter", "Demand Letter"),
+    ("payment_plan", "Payment Plan"),
+    ("promise", "Promise to Pay"),
+    ("disputed", "Disputed"),
+    ("agency", "Collection Agency"),
+    ("legal", "Legal Action"),
+    ("written_off", "Written Off"),
+    ("closed", "Recovered / Closed"),
+]
+
+
+class DebtRecoveryStage(models.Model):
+    _name = "debt.recovery.stage"
+    _description = "Recovery Stage"
+    _order = "sequence, id"
+
+    # === FIELDS === #
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    kind = fields.Selection(
+        selection=STAGE_KINDS,
+        required=True,
+        default="reminder",
+        help="What the stage means for the escalation logic. Several stages may "
+        "share a kind; the logic relies on the kind, never on the stage's name.",
+    )
+    fold = fields.Boolean(
+        string="Folded in Board",
+        help="Folded stages are shown collapsed on the recovery board.",
+    )
+    description = fields.Text(translate=True)
+    active = fields.Boolean(default=True)
+    is_closing = fields.Boolean(
+        compute="_compute_is_closing",
+        store=True,
+        help="Cases in a closing stage are finished: they no longer count as open.",
+    )
+    case_count = fields.Integer(compute="_compute_case_count")
+
+    # === COMPUTE METHODS === #
+    @api.depends("kind")
+    def _compute_is_closing(self):
+        for stage in self:
+            stage.is_closing = stage.kind == "closed"
+
+    def _compute_case_count(self):
+        counts = dict(
+            self.env["debt.recovery.case"]._read_group(
+                [("stage_id", "in", self.ids)], ["stage_id"], ["__count"]
+            )
+        )
+        for stage in self:
+            stage.case_count = counts.get(stage, 0)
+
+    # === CRUD METHODS === #
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        used = self.env["debt.recovery.case"].with_context(active_test=False)._read_group(
+            [("stage_id", "in", self.ids)], ["stage_id"], ["__count"]
+        )
+        if used:
+            raise UserError(
+                self.env._(
+                    "You cannot delete a recovery stage that cases are using: "
+                    "%(stages)s. Archive it instead, or move its cases first.",
+                    stages=", ".join(stage.display_name for stage, _count in used),
+                )
+            )
+
+    # === BUSINESS METHODS === #
+    @api.model
+    def _get_stage(self, kind):
+        """First active stage of ``kind`` in sequence order (empty if none)."""
+        return self.search([("kind", "=", kind)], limit=1)

@@ -1,0 +1,188 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+ACCOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    debt_case_ids = fields.One2many(
+        comodel_name="debt.recovery.case",
+        inverse_name="partner_id",
+        string="Recovery Cases",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_case_id = fields.Many2one(
+        comodel_name="debt.recovery.case",
+        string="Open Recovery Case",
+        compute="_compute_debt_case_id",
+        groups=ACCOUNT_GROUPS,
+        help="The customer's open recovery case in the current company.",
+    )
+    debt_stage_id = fields.Many2one(
+        comodel_name="debt.recovery.stage",
+        string="Recovery Stage",
+        compute="_compute_debt_case_id",
+        search="_search_debt_stage_id",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_case_count = fields.Integer(
+        string="Recovery Case Count",
+        compute="_compute_debt_case_id",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_currency_id = fields.Many2one(
+        comodel_name="res.currency",
+        compute="_compute_debt_amounts",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_amount_due = fields.Monetary(
+        string="Receivable Due",
+        compute="_compute_debt_amounts",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_amount_overdue = fields.Monetary(
+        string="Receivable Overdue",
+        compute="_compute_debt_amounts",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_oldest_overdue_days = fields.Integer(
+        string="Oldest Days Overdue",
+        compute="_compute_debt_amounts",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_overdue_invoice_ids = fields.Many2many(
+        comodel_name="account.move",
+        string="Overdue Invoices",
+        compute="_compute_debt_amounts",
+        groups=ACCOUNT_GROUPS,
+    )
+
+    # === COMPUTE METHODS === #
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company")
+    def _compute_debt_case_id(self):
+        commercials = self.commercial_partner_id
+        cases = self.env["debt.recovery.case"].search(
+            [
+                ("partner_id", "in", commercials.ids),
+                ("company_id", "=", self.env.company.id),
+                ("is_closed", "=", False),
+            ]
+        )
+        case_by_partner = {case.partner_id: case for case in cases}
+        counts = dict(
+            self.env["debt.recovery.case"]._read_group(
+                [("partner_id", "in", commercials.ids), ("company_id", "=", self.env.company.id)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
+        for partner in self:
+            case = case_by_partner.get(partner.commercial_partner_id, cases.browse())
+            partner.debt_case_id = case
+            partner.debt_stage_id = case.stage_id
+            partner.debt_case_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company", "tz")
+    def _compute_debt_amounts(self):
+        AccountMoveLine = self.env["account.move.line"]
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        commercials = self.commercial_partner_id
+        base_domain = [
+            ("partner_id", "in", commercials.ids),
+            ("company_id", "=", company.id),
+            *AccountMoveLine._debt_open_domain(),
+        ]
+        due = defaultdict(float)
+        for partner, amount in AccountMoveLine._read_group(
+            base_domain, ["partner_id"], ["amount_residual:sum"]
+        ):
+            due[partner.commercial_partner_id] += amount
+        overdue = defaultdict(float)
+        oldest = {}
+        invoices = defaultdict(lambda: self.env["account.move"])
+        for partner, amount, min_due, moves in AccountMoveLine._read_group(
+            [*base_domain, *AccountMoveLine._debt_overdue_domain(today)],
+            ["partner_id"],
+            ["amount_residual:sum", "date_maturity:min", "move_id:recordset"],
+        ):
+            commercial = partner.commercial_partner_id
+            overdue[commercial] += amount
+            invoices[commercial] |= moves
+            if commercial not in oldest or min_due < oldest[commercial]:
+                oldest[commercial] = min_due
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.debt_currency_id = company.currency_id
+            partner.debt_amount_due = due.get(commercial, 0.0)
+            partner.debt_amount_overdue = overdue.get(commercial, 0.0)
+            partner.debt_oldest_overdue_days = (
+                (today - oldest[commercial]).days if commercial in oldest else 0
+            )
+            partner.debt_overdue_invoice_ids = invoices[commercial]
+
+    def _search_debt_stage_id(self, operator, value):
+        cases = self.env["debt.recovery.case"]._search(
+            [
+                ("stage_id", operator, value),
+                ("is_closed", "=", False),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        return [("commercial_partner_id.debt_case_ids", "any", cases)]
+
+    # === ACTION METHODS === #
+    def _debt_commercial(self):
+        self.ensure_one()
+        return self.commercial_partner_id
+
+    def action_debt_open_case(self):
+        """Open the customer's recovery case, opening one by hand if there is none."""
+        return self._debt_case_or_open()._get_form_action()
+
+    def action_debt_view_cases(self):
+        partner = self._debt_commercial()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "debt_recovery.debt_recovery_case_action"
+        )
+        action["domain"] = [("partner_id", "=", partner.id)]
+        action["context"] = {"default_partner_id": partner.id, "active_test": False}
+        action["view_mode"] = "list,form,kanban"
+        action["views"] = [(False, "list"), (False, "form"), (False, "kanban")]
+        return action
+
+    def action_debt_view_overdue_invoices(self):
+        partner = self._debt_commercial()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action.update(
+            {
+                "name": self.env._("Overdue Invoices"),
+                "domain": [("id", "in", partner.debt_overdue_invoice_ids.ids)],
+                "context": {"create": False},
+            }
+        )
+        return action
+
+    def _debt_case_or_open(self):
+        partner = self._debt_commercial()
+        return partner.debt_case_id or self.env["debt.recovery.case"].create(
+            {"partner_id": partner.id, "company_id": self.env.company.id}
+        )
+
+    def action_debt_log_call(self):
+        return self._debt_case_or_open().action_log_call()
+
+    def action_debt_schedule_next_action(self):
+        return self._debt_case_or_open().action_schedule_next_action()
+
+    def action_debt_change_stage(self):
+        return self._debt_case_or_open().action_change_stage()

@@ -1,0 +1,2 @@
+from . import debt_recovery_stage_change
+from . import debt_recovery_call_log
