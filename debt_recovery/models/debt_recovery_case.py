@@ -210,9 +210,7 @@ class DebtRecoveryCase(models.Model):
             ["debt_case_id", "currency_id"],
             ["amount_residual:sum", "amount_residual_currency:sum", "move_id:recordset"],
         ):
-            values = per_currency[case].setdefault(
-                currency, {"due": 0.0, "due_company": 0.0}
-            )
+            values = per_currency[case].setdefault(currency, {"due": 0.0, "due_company": 0.0})
             values["overdue"] = residual_currency
             values["overdue_company"] = residual
             amount, invoices = overdue.get(case, (0.0, self.env["account.move"]))
@@ -272,26 +270,36 @@ class DebtRecoveryCase(models.Model):
     @api.constrains("partner_id", "company_id", "stage_id", "active")
     def _check_one_open_case(self):
         open_cases = self.filtered(lambda c: c.active and not c.is_closed)
-        if not open_cases:
-            return
-        groups = self._read_group(
-            [
-                ("partner_id", "in", open_cases.partner_id.ids),
-                ("company_id", "in", open_cases.company_id.ids),
-                ("is_closed", "=", False),
-            ],
-            ["partner_id", "company_id"],
-            ["__count"],
-        )
-        duplicates = [(p, c) for p, c, count in groups if count > 1]
-        if duplicates:
-            raise ValidationError(
-                self.env._(
-                    "%(partner)s already has an open recovery case in %(company)s.",
-                    partner=duplicates[0][0].display_name,
-                    company=duplicates[0][1].display_name,
-                )
+        if open_cases:
+            self._check_no_open_case(
+                [(case.partner_id, case.company_id) for case in open_cases], open_cases
             )
+
+    @api.model
+    def _check_no_open_case(self, pairs, allowed=None):
+        """Refuse a second open case for any (partner, company) of ``pairs``."""
+        partners = self.env["res.partner"].concat(*(partner for partner, _company in pairs))
+        companies = self.env["res.company"].concat(*(company for _partner, company in pairs))
+        existing = self.sudo().search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "in", companies.ids),
+                ("is_closed", "=", False),
+                ("id", "not in", (allowed or self.browse()).ids),
+            ]
+        )
+        taken = {(case.partner_id, case.company_id) for case in existing}
+        seen = set()
+        for pair in pairs:
+            if pair in taken or pair in seen:
+                raise ValidationError(
+                    self.env._(
+                        "%(partner)s already has an open recovery case in %(company)s.",
+                        partner=pair[0].display_name,
+                        company=pair[1].display_name,
+                    )
+                )
+            seen.add(pair)
 
     @api.constrains("partner_id")
     def _check_partner_commercial(self):
@@ -309,15 +317,25 @@ class DebtRecoveryCase(models.Model):
     # === CRUD METHODS === #
     @api.model_create_multi
     def create(self, vals_list):
+        # Checked before the INSERT so that the user gets a clear message
+        # (the partial unique index still guards against concurrent inserts).
+        Partner, Company = self.env["res.partner"], self.env["res.company"]
+        self._check_no_open_case(
+            [
+                (
+                    Partner.browse(vals.get("partner_id")),
+                    Company.browse(vals.get("company_id")) or self.env.company,
+                )
+                for vals in vals_list
+                if vals.get("partner_id") and vals.get("active", True)
+            ]
+        )
         for vals in vals_list:
             if not vals.get("name") or vals["name"] == self.env._("New"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = (
-                    self.env["ir.sequence"]
-                    .with_company(company)
-                    .next_by_code("debt.recovery.case")
-                    or self.env._("New")
-                )
+                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
+                    "debt.recovery.case"
+                ) or self.env._("New")
         cases = super().create(vals_list)
         cases._attach_open_lines()
         return cases

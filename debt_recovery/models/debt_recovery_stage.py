@@ -62,8 +62,10 @@ class DebtRecoveryStage(models.Model):
     # === CRUD METHODS === #
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
-        used = self.env["debt.recovery.case"].with_context(active_test=False)._read_group(
-            [("stage_id", "in", self.ids)], ["stage_id"], ["__count"]
+        used = (
+            self.env["debt.recovery.case"]
+            .with_context(active_test=False)
+            ._read_group([("stage_id", "in", self.ids)], ["stage_id"], ["__count"])
         )
         if used:
             raise UserError(

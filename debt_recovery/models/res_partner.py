@@ -136,7 +136,7 @@ class ResPartner(models.Model):
                 ("company_id", "=", self.env.company.id),
             ]
         )
-        return [("commercial_partner_id.debt_case_ids", "any", cases)]
+        return [("commercial_partner_id", "in", cases.subselect("partner_id"))]
 
     # === ACTION METHODS === #
     def _debt_commercial(self):
@@ -174,9 +174,16 @@ class ResPartner(models.Model):
 
     def _debt_case_or_open(self):
         partner = self._debt_commercial()
-        return partner.debt_case_id or self.env["debt.recovery.case"].create(
-            {"partner_id": partner.id, "company_id": self.env.company.id}
+        Case = self.env["debt.recovery.case"]
+        case = Case.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", self.env.company.id),
+                ("is_closed", "=", False),
+            ],
+            limit=1,
         )
+        return case or Case.create({"partner_id": partner.id, "company_id": self.env.company.id})
 
     def action_debt_log_call(self):
         return self._debt_case_or_open().action_log_call()

@@ -28,8 +28,10 @@ class DebtRecoveryStageChange(models.TransientModel):
         cases = self.case_ids.filtered(lambda case: case.stage_id != self.stage_id)
         if not cases:
             raise UserError(
-                self.env._("The selected cases are already in the stage %(stage)s.",
-                           stage=self.stage_id.display_name)
+                self.env._(
+                    "The selected cases are already in the stage %(stage)s.",
+                    stage=self.stage_id.display_name,
+                )
             )
         cases.write({"stage_id": self.stage_id.id})
         body = Markup("%s<br/>%s") % (

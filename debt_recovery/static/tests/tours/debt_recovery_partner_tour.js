@@ -1,0 +1,47 @@
+import { registry } from "@web/core/registry";
+
+registry.category("web_tour.tours").add("debt_recovery_partner_tour", {
+    steps: () => [
+        {
+            content: "The smart button shows the recovery stage",
+            trigger: ".oe_stat_button[name=action_debt_open_case]:contains('New')",
+        },
+        {
+            content: "Open the Recovery tab",
+            trigger: ".o_notebook .nav-link:contains('Recovery')",
+            run: "click",
+        },
+        {
+            content: "The overdue amount is shown",
+            trigger: ".o_field_widget[name=debt_amount_overdue]:contains('1,234.00')",
+        },
+        {
+            content: "The overdue invoice is listed",
+            trigger: ".o_field_widget[name=debt_overdue_invoice_ids] .o_data_row",
+        },
+        {
+            content: "Log a call",
+            trigger: "button[name=action_debt_log_call]",
+            run: "click",
+        },
+        {
+            content: "Choose the outcome",
+            trigger: ".modal .o_field_widget[name=outcome] input[data-value=promised]",
+            run: "click",
+        },
+        {
+            content: "Write what was said",
+            trigger: ".modal .o_field_widget[name=note] textarea",
+            run: "edit Will pay by transfer on Monday",
+        },
+        {
+            content: "Save the call",
+            trigger: ".modal button[name=action_log]",
+            run: "click",
+        },
+        {
+            content: "Back on the customer form",
+            trigger: "body:not(:has(.modal))",
+        },
+    ],
+});

@@ -1,0 +1,104 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+
+class DebtRecoveryCommon(AccountTestInvoicingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.today = fields.Date.context_today(cls.env.user)
+        cls.Case = cls.env["debt.recovery.case"]
+        cls.Stage = cls.env["debt.recovery.stage"]
+        cls.stage_current = cls.env.ref("debt_recovery.stage_current")
+        cls.stage_reminder = cls.env.ref("debt_recovery.stage_reminder")
+        cls.stage_formal_notice = cls.env.ref("debt_recovery.stage_formal_notice")
+        cls.stage_closed = cls.env.ref("debt_recovery.stage_closed")
+
+        company_ids = [Command.set(cls.company.ids)]
+        cls.user_invoicing = mail_new_test_user(
+            cls.env,
+            login="dr_invoicing",
+            name="Ivy Invoicing",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=company_ids,
+        )
+        cls.user_collector = mail_new_test_user(
+            cls.env,
+            login="dr_collector",
+            name="Colin Collector",
+            groups="base.group_user,debt_recovery.group_debt_recovery_user",
+            company_id=cls.company.id,
+            company_ids=company_ids,
+        )
+        cls.user_manager = mail_new_test_user(
+            cls.env,
+            login="dr_manager",
+            name="Mona Manager",
+            groups="base.group_user,account.group_account_invoice,"
+            "debt_recovery.group_debt_recovery_manager",
+            company_id=cls.company.id,
+            company_ids=company_ids,
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "Late Payer Ltd", "is_company": True})
+        cls.customer_contact = cls.env["res.partner"].create(
+            {"name": "Lucy Late", "parent_id": cls.customer.id, "type": "invoice"}
+        )
+
+    @classmethod
+    def _invoice(cls, partner, amount, days_late, currency=None, post=True, company=None):
+        """A customer invoice of ``amount`` whose due date is ``days_late`` days ago."""
+        company = company or cls.company
+        due = cls.today - timedelta(days=days_late)
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": min(due, cls.today) - timedelta(days=30),
+                    "invoice_date_due": due,
+                    "invoice_payment_term_id": False,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Consulting",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _pay(cls, invoices, amount=None, date=None):
+        wizard = (
+            cls.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create({"payment_date": date or cls.today})
+        )
+        if amount is not None:
+            wizard.amount = amount
+        return wizard._create_payments()
+
+    def _case_of(self, partner, company=None):
+        return self.Case.search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", (company or self.company).id),
+                ("is_closed", "=", False),
+            ]
+        )

@@ -1,0 +1,91 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .common import DebtRecoveryCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPerformance(DebtRecoveryCommon):
+    """Amounts of many cases are computed in a fixed number of queries."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        partners = cls.env["res.partner"].create(
+            [{"name": f"Bulk Customer {i:03d}", "is_company": True} for i in range(200)]
+        )
+        journal = cls.company_data["default_journal_sale"]
+        vals = []
+        for index, partner in enumerate(partners):
+            for n in range(10):
+                days_late = (index + n * 7) % 90 - 20
+                vals.append(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "journal_id": journal.id,
+                        "invoice_date": cls._days_ago(120),
+                        "invoice_date_due": cls._days_ago(days_late),
+                        "invoice_payment_term_id": False,
+                        "invoice_line_ids": [
+                            Command.create(
+                                {
+                                    "name": "Item",
+                                    "quantity": 1,
+                                    "price_unit": 100.0 + n,
+                                    "tax_ids": [],
+                                }
+                            )
+                        ],
+                    }
+                )
+        cls.env["account.move"].create(vals).action_post()
+        cls.partners = partners
+        cls.cases = cls.env["debt.recovery.case"].search([("partner_id", "in", partners.ids)])
+
+    @classmethod
+    def _days_ago(cls, days):
+        return cls.today - timedelta(days=days)
+
+    def _count_queries(self, records, fnames):
+        self.env.invalidate_all()
+        # A fresh recordset, so that prefetching covers exactly these records.
+        records = records.browse(records.ids)
+        before = self.env.cr.sql_log_count
+        for fname in fnames:
+            records.mapped(fname)
+        return self.env.cr.sql_log_count - before
+
+    def test_case_amounts_query_count_is_constant(self):
+        self.assertEqual(len(self.cases), 200, "Every bulk customer has something overdue.")
+        fnames = [
+            "amount_due",
+            "amount_overdue",
+            "oldest_overdue_days",
+            "overdue_invoice_count",
+            "currency_summary",
+            "stage_id",
+        ]
+        few = self._count_queries(self.cases[:10], fnames)
+        many = self._count_queries(self.cases, fnames)
+        self.assertEqual(many, few, "The number of queries must not grow with the cases.")
+        self.assertLessEqual(many, 12)
+        # And the result is right for one of them.
+        case = self.cases[0]
+        lines = case.move_line_ids.filtered(
+            lambda line: not line.reconciled and line.date_maturity < self.today
+        )
+        self.assertAlmostEqual(case.amount_overdue, sum(lines.mapped("amount_residual")))
+
+    def test_partner_amounts_query_count_is_constant(self):
+        fnames = [
+            "debt_amount_overdue",
+            "debt_amount_due",
+            "debt_stage_id",
+            "debt_oldest_overdue_days",
+        ]
+        few = self._count_queries(self.partners[:10], fnames)
+        many = self._count_queries(self.partners, fnames)
+        self.assertEqual(many, few)

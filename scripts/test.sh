@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Command 2: set up what is needed, lint, and run the whole test suite
+# (pytest + pytest-odoo) against a fresh throwaway database.
+# Exits non-zero on any lint error, test failure, or skipped browser test.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+setup_all
+cd "$REPO_DIR"
+
+log "Linting (ruff, pylint-odoo)"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+"$VENV/bin/pylint" --rcfile=.pylintrc debt_recovery
+
+# A template database with `account` installed (no demo data), built once.
+TEMPLATE=dr_tmpl_account
+if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$TEMPLATE'" | grep -q 1; then
+    log "Building the template database $TEMPLATE (account, no demo data)"
+    dropdb --if-exists "${TEMPLATE}_wip"
+    odoo_bin -d "${TEMPLATE}_wip" -i account --without-demo=all --stop-after-init --log-level=warn
+    psql -d postgres -qc "ALTER DATABASE ${TEMPLATE}_wip RENAME TO $TEMPLATE"
+fi
+
+DB="dr_test_$$"
+cleanup() { dropdb --if-exists "$DB" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+log "Creating the test database $DB and installing debt_recovery (no demo data)"
+createdb -T "$TEMPLATE" "$DB"
+odoo_bin -d "$DB" -i debt_recovery --without-demo=all --stop-after-init --log-level=warn
+
+CONF="$DR_HOME/pytest-odoo.conf"
+cat > "$CONF" <<CONF
+[options]
+db_name = $DB
+db_host = False
+addons_path = $ODOO_SRC/addons,$REPO_DIR
+http_port = ${DR_TEST_HTTP_PORT:-8169}
+without_demo = all
+CONF
+
+log "Running the test suite"
+export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
+export DR_PY="$PY" ODOO_SRC REPO_DIR
+JUNIT="$DR_HOME/junit-$$.xml"
+set +e
+"$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$CONF" --odoo-http \
+    --junitxml="$JUNIT" -rs "$@" debt_recovery/tests tests
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+    exit "$rc"
+fi
+skipped=$("$PY" -c "import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); s = r if r.tag == 'testsuite' else r.find('testsuite'); print(s.get('skipped', '0'))" "$JUNIT")
+if [ "$skipped" != "0" ]; then
+    echo "ERROR: $skipped test(s) were skipped (a browser test needs Chromium and websocket-client): failing." >&2
+    exit 1
+fi

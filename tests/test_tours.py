@@ -1,0 +1,76 @@
+"""Browser tours: the recovery board and the customer form, in headless Chromium."""
+
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestRecoveryTours(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin = cls.env.ref("base.user_admin")
+        company = cls.admin.company_id
+        if not cls.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        ):
+            cls.env["account.chart.template"].try_loading(
+                "generic_coa", company=company, install_demo=False
+            )
+
+    def _overdue_customer(self, name, amount, days_late):
+        partner = self.env["res.partner"].create({"name": name, "is_company": True})
+        today = fields.Date.context_today(self.admin)
+        invoice = (
+            self.env["account.move"]
+            .with_user(self.admin)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": today - timedelta(days=days_late + 30),
+                    "invoice_date_due": today - timedelta(days=days_late),
+                    "invoice_payment_term_id": False,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Audit", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
+        )
+        invoice.action_post()
+        case = self.env["debt.recovery.case"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(len(case), 1)
+        return partner, case
+
+    def test_board_drag_and_drop_changes_stage(self):
+        _partner, case = self._overdue_customer("Tour Board Customer", 500.0, 20)
+        self.start_tour(
+            "/odoo/action-debt_recovery.debt_recovery_case_action",
+            "debt_recovery_board_tour",
+            login="admin",
+        )
+        case.invalidate_recordset()
+        self.assertEqual(case.stage_id, self.env.ref("debt_recovery.stage_formal_notice"))
+        tracking = case.sudo().message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "stage_id"
+        )
+        self.assertEqual(tracking.new_value_char, "Formal Notice")
+        self.assertEqual(tracking.mail_message_id.author_id, self.admin.partner_id)
+
+    def test_customer_form_recovery_panel(self):
+        partner, case = self._overdue_customer("Tour Form Customer", 1234.0, 15)
+        self.start_tour(
+            f"/odoo/action-account.res_partner_action_customer/{partner.id}",
+            "debt_recovery_partner_tour",
+            login="admin",
+        )
+        self.assertTrue(
+            any(
+                "Will pay by transfer on Monday" in body and "Promised to pay" in body
+                for body in case.message_ids.mapped("body")
+            )
+        )
