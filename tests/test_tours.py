@@ -57,8 +57,10 @@ class TestRecoveryTours(HttpCase):
         self.assertEqual(case.stage_id, self.env.ref("debt_recovery.stage_formal_notice"))
         tracking = case.sudo().message_ids.tracking_value_ids.filtered(
             lambda t: t.field_id.name == "stage_id"
+            and t.new_value_integer == self.env.ref("debt_recovery.stage_formal_notice").id
         )
-        self.assertEqual(tracking.new_value_char, "Formal Notice")
+        self.assertEqual(len(tracking), 1)
+        self.assertEqual(tracking.old_value_char, "New")
         self.assertEqual(tracking.mail_message_id.author_id, self.admin.partner_id)
 
     def test_customer_form_recovery_panel(self):

@@ -502,7 +502,8 @@ class DebtRecoveryCase(models.Model):
         open_cases = self.search(case_domain)
         existing = {(case.partner_id, case.company_id) for case in open_cases}
         to_create = sorted(wanted - existing, key=lambda pc: (pc[1].id, pc[0].id))
-        new_cases = self.create(
+        # Our own message says why the case opened: no generic "created" log.
+        new_cases = self.with_context(mail_create_nolog=True).create(
             [
                 {"partner_id": partner.id, "company_id": company.id, "origin": "auto"}
                 for partner, company in to_create

@@ -8,6 +8,11 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 
 class DebtRecoveryCommon(AccountTestInvoicingCommon):
     @classmethod
+    def default_env_context(cls):
+        # Keep the chatter on: what a case logs is part of what is tested.
+        return {"no_reset_password": True}
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]

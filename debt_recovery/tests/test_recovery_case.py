@@ -122,9 +122,13 @@ class TestRecoveryCase(DebtRecoveryCommon):
         wizard.reason = "No answer to two reminders"
         wizard.action_apply()
         self.assertEqual(case.stage_id, self.stage_formal_notice)
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # tracking values are written at commit time
         tracking = case.sudo().message_ids.tracking_value_ids.filtered(
             lambda t: t.field_id.name == "stage_id"
+            and t.new_value_integer == self.env.ref("debt_recovery.stage_formal_notice").id
         )
+        self.assertEqual(len(tracking), 1)
         self.assertEqual(tracking.old_value_char, self.stage_current.name)
         self.assertEqual(tracking.new_value_char, self.stage_formal_notice.name)
         self.assertEqual(tracking.mail_message_id.author_id, self.user_collector.partner_id)
@@ -163,9 +167,7 @@ class TestRecoveryCase(DebtRecoveryCommon):
 
     def test_board_shows_every_stage_and_folds(self):
         self._invoice(self.customer, 100.0, days_late=8)
-        groups = self.Case.web_read_group([], ["amount_due:sum"], ["stage_id"], lazy=False)[
-            "groups"
-        ]
+        groups = self.Case.web_read_group([], ["amount_due:sum"], ["stage_id"])["groups"]
         stage_ids = [group["stage_id"][0] for group in groups]
         self.assertEqual(stage_ids, self.Stage.search([]).ids, "Empty stages are shown too.")
         current = next(g for g in groups if g["stage_id"][0] == self.stage_current.id)

@@ -13,7 +13,7 @@ registry.category("web_tour.tours").add("debt_recovery_board_tour", {
         {
             content: "Drag the case to Formal Notice",
             trigger: `.o_kanban_record:contains('${CUSTOMER}')`,
-            run: `drag_and_drop ${TARGET}`,
+            run: `drag_and_drop (${TARGET})`,
         },
         {
             content: "Open the moved case",
