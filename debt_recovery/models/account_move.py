@@ -5,6 +5,18 @@ from odoo.osv import expression
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    debt_policy_id = fields.Many2one(
+        comodel_name="debt.recovery.policy",
+        string="Recovery Policy",
+        check_company=True,
+        copy=False,
+        help="Overrides the customer's recovery policy for this invoice.",
+    )
+    debt_no_reminder = fields.Boolean(
+        string="No Reminders",
+        copy=False,
+        help="The escalation leaves this invoice alone.",
+    )
     debt_case_id = fields.Many2one(
         comodel_name="debt.recovery.case",
         string="Recovery Case",

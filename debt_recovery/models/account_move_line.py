@@ -1,10 +1,28 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.tools import SQL
 from odoo.osv import expression
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
+    debt_level_id = fields.Many2one(
+        comodel_name="debt.recovery.level",
+        string="Recovery Level",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        ondelete="restrict",
+        help="The last recovery level this item was sent.",
+    )
+    debt_level_date = fields.Date(
+        string="Recovery Level Date",
+        copy=False,
+        readonly=True,
+        help="When the item was sent its last recovery level.",
+    )
     debt_case_id = fields.Many2one(
         comodel_name="debt.recovery.case",
         string="Recovery Case",
@@ -89,3 +107,137 @@ class AccountMoveLine(models.Model):
             # payment, a posted invoice) that the current user was allowed to
             # record; it touches only these customers' cases.
             self.env["debt.recovery.case"].sudo()._sync_cases(receivables.partner_id)
+
+    # === ESCALATION === #
+    @api.model
+    def _debt_excluded_domain(self):
+        """Items the escalation must leave alone (extended by plans, promises, disputes)."""
+        return [
+            "|",
+            ("move_id.debt_no_reminder", "=", True),
+            ("partner_id.commercial_partner_id.debt_no_reminder", "=", True),
+        ]
+
+    @api.model
+    def _debt_escalation_targets(self, today, companies, partners=None):
+        """Items reaching a new level today, as ``[(line, level)]``.
+
+        A fixed number of queries whatever the number of items: one search for
+        the items, batched reads for their policies and levels.
+        """
+        Policy = self.env["debt.recovery.policy"]
+        defaults = Policy._get_company_defaults(companies)
+        if not defaults:
+            return []
+        levels = self.env["debt.recovery.level"].search(
+            [("company_id", "in", companies.ids)]
+        )
+        ahead = max([0, *(-days for days in levels.mapped("days"))])
+        domain = [
+            *self._debt_open_domain(),
+            ("amount_residual", ">", 0),
+            ("company_id", "in", companies.ids),
+            ("date_maturity", "<=", today + timedelta(days=ahead)),
+            "!",
+            *self._debt_excluded_domain(),
+        ]
+        if partners is not None:
+            domain.append(("partner_id.commercial_partner_id", "in", partners.ids))
+        lines = self.search_fetch(
+            domain,
+            [
+                "partner_id",
+                "company_id",
+                "currency_id",
+                "date_maturity",
+                "amount_residual",
+                "amount_residual_currency",
+                "move_id",
+                "debt_level_id",
+                "debt_level_date",
+            ],
+            order="id",
+        )
+        if not lines:
+            return []
+        commercial = {line: line.partner_id.commercial_partner_id for line in lines}
+        # Customer settings are per company (company-dependent fields).
+        partner_policy, blocked = {}, set()
+        for company in lines.company_id:
+            customers = self.env["res.partner"].browse(
+                {commercial[line].id for line in lines if line.company_id == company}
+            ).with_company(company)
+            for customer in customers:
+                partner_policy[customer.id, company.id] = customer.debt_policy_id
+                if customer.debt_do_not_contact or (
+                    customer.debt_quiet_until and customer.debt_quiet_until >= today
+                ):
+                    blocked.add(customer.id)
+        ladders = {}
+        targets = []
+        for line in lines:
+            customer = commercial[line]
+            if customer.id in blocked:
+                continue
+            policy = (
+                line.move_id.debt_policy_id
+                or partner_policy.get((customer.id, line.company_id.id))
+                or defaults.get(line.company_id)
+            )
+            if not policy:
+                continue
+            if policy not in ladders:
+                ladders[policy] = policy.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
+            ladder = ladders[policy]
+            level = line._debt_next_level(policy, ladder, today)
+            if level:
+                targets.append((line, level))
+        return targets
+
+    def _debt_next_level(self, policy, ladder, today):
+        """The level this item reaches today under ``policy``, or None."""
+        self.ensure_one()
+        age = (today - self.date_maturity).days
+        eligible = [level for level in ladder if level.days <= age]
+        if not eligible:
+            return None
+        current = self.debt_level_id
+        if current in ladder:
+            current_index = list(ladder).index(current)
+        elif current:
+            # The policy changed: place the item by the age of its last level.
+            current_index = sum(1 for level in ladder if level.days <= current.days) - 1
+        else:
+            current_index = -1
+        target_index = len(eligible) - 1
+        if policy.climb_one_level:
+            target_index = min(current_index + 1, target_index)
+        if target_index <= current_index:
+            return None
+        target = ladder[target_index]
+        if (
+            current
+            and self.debt_level_date
+            and (today - self.debt_level_date).days < target.min_days_since_previous
+        ):
+            return None
+        return target
+
+    @api.model
+    def _debt_mark_levels(self, line_levels, today):
+        """Record on each item the level it was sent (one UPDATE per level)."""
+        by_level = {}
+        for line, level in line_levels:
+            by_level.setdefault(level, []).append(line.id)
+        for level, line_ids in by_level.items():
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE account_move_line SET debt_level_id = %s, debt_level_date = %s "
+                    "WHERE id IN %s",
+                    level.id,
+                    today,
+                    tuple(line_ids),
+                )
+            )
+        lines = self.browse([line.id for line, _level in line_levels])
+        lines.invalidate_recordset(["debt_level_id", "debt_level_date"])

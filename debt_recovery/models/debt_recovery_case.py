@@ -535,6 +535,18 @@ class DebtRecoveryCase(models.Model):
                     subtype_xmlid="mail.mt_note",
                 )
 
+    def _escalate_stage(self, stage):
+        """Move the cases up to ``stage`` (never down, never out of a manual track)."""
+        if not stage:
+            return
+        ladder_kinds = ("current", "reminder", "formal_notice", "demand_letter")
+        cases = self.filtered(
+            lambda c: c.stage_kind in ladder_kinds
+            and (c.stage_id.sequence, c.stage_id.id) < (stage.sequence, stage.id)
+        )
+        if cases:
+            cases.write({"stage_id": stage.id})
+
     @api.model
     def _cron_sync_cases(self):
         self._sync_cases()

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 ACCOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 
@@ -8,6 +9,32 @@ ACCOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
+    type = fields.Selection(
+        selection_add=[("collections", "Collections Address")],
+        ondelete={"collections": "set default"},
+    )
+    debt_policy_id = fields.Many2one(
+        comodel_name="debt.recovery.policy",
+        string="Recovery Policy",
+        company_dependent=True,
+        domain="[('company_id', '=', current_company_id)]",
+        help="Leave empty to use the company's default recovery policy.",
+    )
+    debt_no_reminder = fields.Boolean(
+        string="No Reminders",
+        company_dependent=True,
+        help="Never send this customer recovery reminders.",
+    )
+    debt_do_not_contact = fields.Boolean(
+        string="Do Not Contact",
+        company_dependent=True,
+        help="The escalation contacts this customer through no channel.",
+    )
+    debt_quiet_until = fields.Date(
+        string="Quiet Until",
+        company_dependent=True,
+        help="No recovery communication before this date (quiet period).",
+    )
     debt_case_ids = fields.One2many(
         comodel_name="debt.recovery.case",
         inverse_name="partner_id",
@@ -137,6 +164,34 @@ class ResPartner(models.Model):
             ]
         )
         return [("commercial_partner_id", "in", cases.subselect("partner_id"))]
+
+    # === CONSTRAINT METHODS === #
+    @api.constrains("debt_policy_id")
+    def _check_debt_policy_company(self):
+        for partner in self:
+            policy = partner.debt_policy_id
+            if policy and policy.company_id != self.env.company:
+                raise ValidationError(
+                    self.env._(
+                        "The recovery policy %(policy)s belongs to %(company)s, not to %(current)s.",
+                        policy=policy.display_name,
+                        company=policy.company_id.display_name,
+                        current=self.env.company.display_name,
+                    )
+                )
+
+    # === BUSINESS METHODS === #
+    def _debt_collections_contact(self):
+        """Who recovery letters go to: the collections address, else the invoice
+        address, else the customer; a contact with an email first."""
+        self.ensure_one()
+        candidates = [
+            *self.child_ids.filtered(lambda c: c.type == "collections"),
+            *self.child_ids.filtered(lambda c: c.type == "invoice"),
+            self,
+        ]
+        with_email = [contact for contact in candidates if contact.email]
+        return (with_email or candidates)[0]
 
     # === ACTION METHODS === #
     def _debt_commercial(self):

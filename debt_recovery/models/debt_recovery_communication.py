@@ -1,0 +1,396 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+ESCALATION_LOCK = "debt_recovery_escalation"
+BATCH_SIZE = 500
+
+COMMUNICATION_STATES = [
+    ("to_approve", "To Approve"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+    ("skipped", "Skipped"),
+]
+
+
+class DebtRecoveryCommunication(models.Model):
+    _name = "debt.recovery.communication"
+    _description = "Recovery Communication"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    # === FIELDS === #
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one(comodel_name="res.company", required=True, index=True)
+    case_id = fields.Many2one(
+        comodel_name="debt.recovery.case",
+        string="Case",
+        index=True,
+        check_company=True,
+        ondelete="restrict",
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="restrict",
+    )
+    contact_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Addressed To",
+        ondelete="restrict",
+    )
+    currency_id = fields.Many2one(comodel_name="res.currency", required=True)
+    level_id = fields.Many2one(
+        comodel_name="debt.recovery.level",
+        string="Level",
+        required=True,
+        ondelete="restrict",
+        check_company=True,
+    )
+    policy_id = fields.Many2one(related="level_id.policy_id")
+    date = fields.Date(required=True, index=True, readonly=True)
+    user_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Created By",
+        default=lambda self: self.env.user,
+        readonly=True,
+    )
+    state = fields.Selection(
+        selection=COMMUNICATION_STATES,
+        required=True,
+        default="to_approve",
+        tracking=True,
+        index=True,
+    )
+    channel_email = fields.Boolean(string="Email")
+    channel_letter = fields.Boolean(string="Letter")
+    channel_phone = fields.Boolean(string="Phone")
+    letter_state = fields.Selection(
+        selection=[("none", "No Letter"), ("to_print", "To Print"), ("printed", "Printed")],
+        default="none",
+        required=True,
+        tracking=True,
+    )
+    line_ids = fields.One2many(
+        comodel_name="debt.recovery.communication.line",
+        inverse_name="communication_id",
+        string="Items",
+        readonly=True,
+    )
+    amount_total = fields.Monetary(
+        string="Total Due",
+        compute="_compute_amount_total",
+        store=True,
+        currency_field="currency_id",
+    )
+    mail_message_id = fields.Many2one(comodel_name="mail.message", string="Email", readonly=True)
+    email_status = fields.Selection(
+        selection=[
+            ("none", "No Email"),
+            ("queued", "Queued"),
+            ("sent", "Sent"),
+            ("failed", "Failed"),
+        ],
+        compute="_compute_email_status",
+    )
+    failure_reason = fields.Text(readonly=True)
+    skip_reason = fields.Text(readonly=True)
+    approved_by_id = fields.Many2one(comodel_name="res.users", string="Approved By", readonly=True)
+
+    # === COMPUTE METHODS === #
+    @api.depends("partner_id", "level_id", "date")
+    def _compute_name(self):
+        for comm in self:
+            comm.name = f"{comm.level_id.name or ''} - {comm.partner_id.display_name or ''}"
+
+    @api.depends("line_ids.amount_residual_currency")
+    def _compute_amount_total(self):
+        for comm in self:
+            comm.amount_total = sum(comm.line_ids.mapped("amount_residual_currency"))
+
+    @api.depends("mail_message_id.notification_ids.notification_status")
+    def _compute_email_status(self):
+        for comm in self:
+            notifications = comm.mail_message_id.notification_ids.filtered(
+                lambda n: n.notification_type == "email"
+            )
+            if not comm.mail_message_id:
+                comm.email_status = "none"
+            elif any(n.notification_status in ("exception", "bounce") for n in notifications):
+                comm.email_status = "failed"
+            elif notifications and all(n.notification_status == "sent" for n in notifications):
+                comm.email_status = "sent"
+            else:
+                comm.email_status = "queued"
+
+    # === CRUD METHODS === #
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sent(self):
+        if any(comm.state != "to_approve" for comm in self):
+            raise UserError(
+                self.env._("A communication that was sent or skipped is a record: it cannot be deleted.")
+            )
+
+    # === ACTION METHODS === #
+    def action_approve(self):
+        pending = self.filtered(lambda c: c.state == "to_approve")
+        if not pending:
+            raise UserError(self.env._("Only communications waiting for approval can be approved."))
+        pending.write({"approved_by_id": self.env.uid})
+        pending._send()
+
+    def action_skip(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Skip Communications"),
+            "res_model": "debt.recovery.communication.skip",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_communication_ids": self.ids},
+        }
+
+    def _skip(self, reason):
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Say why the communication is skipped."))
+        pending = self.filtered(lambda c: c.state == "to_approve")
+        if pending != self:
+            raise UserError(self.env._("Only communications waiting for approval can be skipped."))
+        pending.write({"state": "skipped", "skip_reason": reason})
+        for comm in pending:
+            (comm.case_id or comm.partner_id).message_post(
+                body=self.env._(
+                    "%(level)s skipped by %(user)s: %(reason)s",
+                    level=comm.level_id.name,
+                    user=self.env.user.name,
+                    reason=reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def action_mark_printed(self):
+        letters = self.filtered(lambda c: c.letter_state == "to_print")
+        if not letters:
+            raise UserError(self.env._("There is no letter to print in the selection."))
+        letters.write({"letter_state": "printed"})
+        for comm in letters:
+            (comm.case_id or comm.partner_id).message_post(
+                body=self.env._("Letter %(level)s printed and posted.", level=comm.level_id.name),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    # === BUSINESS METHODS === #
+    def _send(self):
+        """Send through each channel of the level; the record says what happened."""
+        for comm in self:
+            level = comm.level_id
+            if comm.channel_email:
+                comm._send_email()
+            if comm.channel_letter:
+                comm.letter_state = "to_print"
+            if comm.channel_phone:
+                comm._schedule_call()
+            comm.state = "sent"
+            comm._log_on_customer()
+            comm.case_id._escalate_stage(level.stage_id)
+
+    def _send_email(self):
+        self.ensure_one()
+        template = self.level_id.mail_template_id
+        lang = self.contact_id.lang or self.partner_id.lang or self.env.lang
+        rendered = template.with_context(lang=lang)._generate_template(
+            self.ids, ("subject", "body_html", "email_from", "attachment_ids", "report_template_ids")
+        )[self.id]
+        attachments = []
+        report = self.level_id.report_id
+        if report:
+            pdf, _fmt = (
+                self.env["ir.actions.report"]
+                .with_context(lang=lang)
+                ._render_qweb_pdf(report, self.ids)
+            )
+            attachments.append((f"{self.level_id.name} - {self.partner_id.name}.pdf", pdf))
+        thread = (self.case_id or self.partner_id).with_context(mail_notify_force_send=False)
+        message = thread.message_post(
+            subject=rendered.get("subject"),
+            body=rendered.get("body_html"),
+            email_from=rendered.get("email_from") or None,
+            partner_ids=self.contact_id.ids,
+            attachments=attachments,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.mail_message_id = message
+
+    def _schedule_call(self):
+        self.ensure_one()
+        thread = self.case_id or self.partner_id
+        user = self.case_id.user_id or self.env.user
+        script = self.level_id.call_script or ""
+        note = self.env._(
+            "%(script)s\nAmount due: %(amount)s",
+            script=script,
+            amount=f"{self.amount_total:.2f} {self.currency_id.name}",
+        )
+        thread.activity_schedule(
+            "mail.mail_activity_data_call",
+            date_deadline=self.date,
+            summary=self.env._("Call: %(level)s", level=self.level_id.name),
+            note=note,
+            user_id=user.id,
+        )
+
+    def _log_on_customer(self):
+        self.ensure_one()
+        channels = [
+            label
+            for flag, label in (
+                (self.channel_email, self.env._("email")),
+                (self.channel_letter, self.env._("letter")),
+                (self.channel_phone, self.env._("phone call")),
+            )
+            if flag
+        ]
+        body = self.env._(
+            "%(level)s (%(channels)s) for %(amount)s %(currency)s over %(count)s item(s).",
+            level=self.level_id.name,
+            channels=", ".join(channels),
+            amount=f"{self.amount_total:.2f}",
+            currency=self.currency_id.name,
+            count=len(self.line_ids),
+        )
+        self.partner_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+        if self.case_id and not self.channel_email:
+            self.case_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    # === ESCALATION === #
+    @api.model
+    def _cron_escalate(self):
+        """Daily: every company's items reaching a new level get their communication.
+
+        Runs in batches of customers; each batch is committed by the cron before
+        the next one, so a run killed in the middle resumes where it stopped.
+        """
+        companies = self.env["res.company"].search([])
+        result = self._run_escalation(companies, limit=BATCH_SIZE)
+        if result is None:
+            return
+        done, remaining = result
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _run_escalation(self, companies, partners=None, limit=None, dry_run=False):
+        """Create today's communications.
+
+        Exactly once: a transaction-level advisory lock keeps two runs apart, and
+        a unique (item, level) constraint refuses any second communication of a
+        level for an item, whatever happens.
+
+        :return: ``(done, remaining)`` customers, or the preview with ``dry_run``;
+                 None when another run holds the lock.
+        """
+        today = fields.Date.context_today(self)
+        if not dry_run:
+            self.env.cr.execute(
+                SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", ESCALATION_LOCK)
+            )
+            if not self.env.cr.fetchone()[0]:
+                _logger.info("Recovery escalation already running: skipped.")
+                return None
+        targets = self.env["account.move.line"]._debt_escalation_targets(
+            today, companies, partners=partners
+        )
+        groups = {}
+        for line, level in targets:
+            key = (line.partner_id.commercial_partner_id, line.company_id, line.currency_id)
+            groups.setdefault(key, []).append((line, level))
+        keys = sorted(groups, key=lambda k: (k[1].id, k[0].id, k[2].id))
+        todo = keys[:limit] if limit else keys
+        plans = []
+        for key in todo:
+            plan = self._prepare_communication(key, groups[key], today)
+            if plan:
+                plans.append(plan)
+        if dry_run:
+            return plans
+        self._create_communications(plans, today)
+        return len(todo), len(keys) - len(todo)
+
+    @api.model
+    def _prepare_communication(self, key, line_levels, today):
+        """What to send one customer in one currency; None below the tolerance."""
+        customer, company, currency = key
+        ladder_index = {level: (level.days, level.sequence) for _line, level in line_levels}
+        level = max(ladder_index, key=ladder_index.get)
+        overdue = sum(line.amount_residual for line, _level in line_levels)
+        if company.currency_id.compare_amounts(overdue, level.min_amount) < 0:
+            return None
+        contact = customer._debt_collections_contact()
+        email = level.channel_email and bool(contact.email)
+        letter = level.channel_letter or (level.channel_email and not contact.email)
+        return {
+            "customer": customer,
+            "company": company,
+            "currency": currency,
+            "level": level,
+            "contact": contact,
+            "email": email,
+            "letter": letter,
+            "phone": level.channel_phone,
+            "amount": sum(line.amount_residual_currency for line, _level in line_levels),
+            "line_levels": line_levels,
+        }
+
+    @api.model
+    def _create_communications(self, plans, today):
+        if not plans:
+            return self.browse()
+        Case = self.env["debt.recovery.case"].sudo()
+        customers = self.env["res.partner"].concat(*(plan["customer"] for plan in plans))
+        # Cases first (one per customer and company), in one go.
+        Case._sync_cases(customers)
+        cases = Case.search([("partner_id", "in", customers.ids), ("is_closed", "=", False)])
+        case_of = {(case.partner_id, case.company_id): case for case in cases}
+        comms = self.create(
+            [
+                {
+                    "company_id": plan["company"].id,
+                    "case_id": case_of.get((plan["customer"], plan["company"]), Case).id,
+                    "partner_id": plan["customer"].id,
+                    "contact_id": plan["contact"].id,
+                    "currency_id": plan["currency"].id,
+                    "level_id": plan["level"].id,
+                    "date": today,
+                    "state": "to_approve",
+                    "channel_email": plan["email"],
+                    "channel_letter": plan["letter"],
+                    "channel_phone": plan["phone"],
+                    "line_ids": [
+                        fields.Command.create(
+                            {
+                                "move_line_id": line.id,
+                                "level_id": level.id,
+                                "currency_id": line.currency_id.id,
+                                "date_maturity": line.date_maturity,
+                                "days_overdue": (today - line.date_maturity).days,
+                                "amount_residual_currency": line.amount_residual_currency,
+                            }
+                        )
+                        for line, level in plan["line_levels"]
+                    ],
+                }
+                for plan in plans
+            ]
+        )
+        self.env["account.move.line"]._debt_mark_levels(
+            [pair for plan in plans for pair in plan["line_levels"]], today
+        )
+        comms.filtered(lambda c: not c.level_id.needs_approval)._send()
+        return comms

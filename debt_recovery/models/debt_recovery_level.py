@@ -1,0 +1,113 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class DebtRecoveryLevel(models.Model):
+    _name = "debt.recovery.level"
+    _description = "Recovery Level"
+    _order = "policy_id, sequence, days, id"
+    _check_company_auto = True
+
+    # === FIELDS === #
+    policy_id = fields.Many2one(
+        comodel_name="debt.recovery.policy",
+        string="Policy",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    days = fields.Integer(
+        string="Days After Due Date",
+        required=True,
+        help="The level applies to an item this many days after its due date; "
+        "a negative number sends a courtesy reminder before the due date.",
+    )
+    min_days_since_previous = fields.Integer(
+        string="Minimum Days Since Previous Level",
+        help="Wait at least this many days after the item's previous level.",
+    )
+    stage_id = fields.Many2one(
+        comodel_name="debt.recovery.stage",
+        string="Moves Case To",
+        help="The case moves to this stage when the level is sent (never backwards).",
+    )
+    channel_email = fields.Boolean(string="Email")
+    channel_letter = fields.Boolean(string="Printed Letter")
+    channel_phone = fields.Boolean(string="Phone Call")
+    mail_template_id = fields.Many2one(
+        comodel_name="mail.template",
+        string="Email Template",
+        domain="[('model', '=', 'debt.recovery.communication')]",
+    )
+    report_id = fields.Many2one(
+        comodel_name="ir.actions.report",
+        string="Letter",
+        domain="[('model', '=', 'debt.recovery.communication')]",
+    )
+    needs_approval = fields.Boolean(
+        help="Communications of this level wait in the collectors' approval queue.",
+    )
+    fee_amount = fields.Monetary(
+        string="Fee",
+        currency_field="currency_id",
+        help="Fee charged for this level, in company currency.",
+    )
+    min_amount = fields.Monetary(
+        string="Minimum Overdue Amount",
+        currency_field="currency_id",
+        help="Skip this level when the customer's overdue amount is below it (tolerance).",
+    )
+    letter_title = fields.Char(translate=True)
+    letter_body = fields.Html(
+        string="Letter Wording",
+        translate=True,
+        sanitize=True,
+        help="The level's wording, including its legal wording, printed in the letter.",
+    )
+    call_script = fields.Text(translate=True)
+
+    # === CONSTRAINT METHODS === #
+    @api.constrains("channel_email", "channel_letter", "channel_phone", "mail_template_id")
+    def _check_channels(self):
+        for level in self:
+            if not (level.channel_email or level.channel_letter or level.channel_phone):
+                raise ValidationError(
+                    self.env._(
+                        "The level %(level)s needs at least one channel: email, letter or phone.",
+                        level=level.name,
+                    )
+                )
+            if level.channel_email and not level.mail_template_id:
+                raise ValidationError(
+                    self.env._("The email level %(level)s needs an email template.", level=level.name)
+                )
+
+    @api.constrains("fee_amount", "min_amount", "min_days_since_previous")
+    def _check_amounts(self):
+        for level in self:
+            if level.fee_amount < 0 or level.min_amount < 0:
+                raise ValidationError(
+                    self.env._("The fee and the minimum amount of a level cannot be negative.")
+                )
+            if level.min_days_since_previous < 0:
+                raise ValidationError(
+                    self.env._("The minimum number of days since the previous level cannot be negative.")
+                )
+
+    @api.constrains("sequence", "days", "policy_id")
+    def _check_order(self):
+        for policy in self.policy_id:
+            levels = policy.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
+            days = levels.mapped("days")
+            if any(later <= earlier for earlier, later in zip(days, days[1:], strict=False)):
+                raise ValidationError(
+                    self.env._(
+                        "The levels of %(policy)s overlap or are out of order: each level must "
+                        "come strictly more days after the due date than the one before it.",
+                        policy=policy.display_name,
+                    )
+                )
