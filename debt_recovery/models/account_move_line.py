@@ -110,12 +110,12 @@ class AccountMoveLine(models.Model):
 
     # === ESCALATION === #
     @api.model
-    def _debt_excluded_domain(self):
-        """Items the escalation must leave alone (extended by plans, promises, disputes)."""
+    def _debt_escalation_domain(self):
+        """Items the escalation may work on (narrowed by plans, promises, disputes):
+        not flagged "no reminder" on their invoice or their customer."""
         return [
-            "|",
-            ("move_id.debt_no_reminder", "=", True),
-            ("partner_id.commercial_partner_id.debt_no_reminder", "=", True),
+            ("move_id.debt_no_reminder", "!=", True),
+            ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
         ]
 
     @api.model
@@ -138,8 +138,7 @@ class AccountMoveLine(models.Model):
             ("amount_residual", ">", 0),
             ("company_id", "in", companies.ids),
             ("date_maturity", "<=", today + timedelta(days=ahead)),
-            "!",
-            *self._debt_excluded_domain(),
+            *self._debt_escalation_domain(),
         ]
         if partners is not None:
             domain.append(("partner_id.commercial_partner_id", "in", partners.ids))

@@ -3,7 +3,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
 
@@ -125,6 +125,12 @@ class DebtRecoveryCase(models.Model):
         compute="_compute_overdue",
     )
     overdue_invoice_count = fields.Integer(compute="_compute_overdue")
+    communication_ids = fields.One2many(
+        comodel_name="debt.recovery.communication",
+        inverse_name="case_id",
+        string="Communications",
+    )
+    communication_count = fields.Integer(compute="_compute_communication_count")
     currency_summary = fields.Html(
         string="Amounts per Currency",
         compute="_compute_overdue",
@@ -251,6 +257,16 @@ class DebtRecoveryCase(models.Model):
             env._("Overdue in %(currency)s", currency=self.currency_id.name),
         )
         return head + rows + Markup("</tbody></table>")
+
+    @api.depends("communication_ids")
+    def _compute_communication_count(self):
+        counts = dict(
+            self.env["debt.recovery.communication"]._read_group(
+                [("case_id", "in", self.ids)], ["case_id"], ["__count"]
+            )
+        )
+        for case in self:
+            case.communication_count = counts.get(case, 0)
 
     @api.depends("oldest_due_date")
     @api.depends_context("tz")
@@ -393,6 +409,31 @@ class DebtRecoveryCase(models.Model):
             "domain": [("debt_case_id", "=", self.id)],
             "context": {"create": False, "search_default_debt_open": 1},
         }
+
+    def action_view_communications(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "debt_recovery.debt_recovery_communication_action"
+        )
+        action["domain"] = [("case_id", "=", self.id)]
+        return action
+
+    def action_send_reminder_now(self):
+        """Send now whatever level the customer's items have reached."""
+        self.ensure_one()
+        result = self.env["debt.recovery.communication"]._run_escalation(
+            self.company_id, partners=self.partner_id
+        )
+        if result is None:
+            raise UserError(self.env._("The escalation is running. Try again in a moment."))
+        if not result[0]:
+            raise UserError(
+                self.env._(
+                    "Nothing to send to %(customer)s: no item has reached a new level today.",
+                    customer=self.partner_id.display_name,
+                )
+            )
+        return self.action_view_communications()
 
     def action_change_stage(self):
         return {

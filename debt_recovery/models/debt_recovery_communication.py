@@ -90,7 +90,7 @@ class DebtRecoveryCommunication(models.Model):
         store=True,
         currency_field="currency_id",
     )
-    mail_message_id = fields.Many2one(comodel_name="mail.message", string="Email", readonly=True)
+    mail_message_id = fields.Many2one(comodel_name="mail.message", string="Email Message", readonly=True)
     email_status = fields.Selection(
         selection=[
             ("none", "No Email"),

@@ -68,6 +68,17 @@ class DebtRecoveryPolicy(models.Model):
     # === BUSINESS METHODS === #
     @api.model
     def _get_company_defaults(self, companies):
-        """{company: default policy} for ``companies`` (one query)."""
+        """{company: default policy} for ``companies``.
+
+        A company without a default policy gets a copy of the shipped one.
+        """
         policies = self.search([("is_default", "=", True), ("company_id", "in", companies.ids)])
-        return {policy.company_id: policy for policy in policies}
+        defaults = {policy.company_id: policy for policy in policies}
+        template = self.env.ref("debt_recovery.policy_default", raise_if_not_found=False)
+        missing = companies.filtered(lambda c: c not in defaults)
+        if template and missing:
+            # sudo: shipped configuration copied for the company, whoever runs it.
+            for company in missing:
+                policy = template.sudo().copy({"company_id": company.id, "name": template.name})
+                defaults[company] = policy.sudo(False)
+        return defaults

@@ -193,6 +193,54 @@ class ResPartner(models.Model):
         with_email = [contact for contact in candidates if contact.email]
         return (with_email or candidates)[0]
 
+    def _debt_statement_data(self):
+        """Open items of this customer in the current company, per currency,
+        with ageing buckets: what the statement of account prints."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "child_of", self.commercial_partner_id.id),
+                ("company_id", "=", self.env.company.id),
+                *self.env["account.move.line"]._debt_open_domain(),
+            ],
+            order="date_maturity, id",
+        )
+        bucket_names = [
+            self.env._("Not due"),
+            self.env._("1-30 days"),
+            self.env._("31-60 days"),
+            self.env._("61-90 days"),
+            self.env._("Over 90 days"),
+        ]
+        blocks = {}
+        for line in lines:
+            block = blocks.setdefault(
+                line.currency_id,
+                {"currency": line.currency_id, "items": [], "balance": 0.0, "ageing": [0.0] * 5},
+            )
+            due = line.date_maturity or line.date
+            days = (today - due).days if due < today else 0
+            balance = line.amount_residual_currency
+            block["items"].append(
+                {
+                    "date": line.date,
+                    "reference": line.move_id.name,
+                    "date_maturity": due,
+                    "days_overdue": days,
+                    "amount": line.amount_currency,
+                    "paid": line.amount_currency - balance,
+                    "balance": balance,
+                }
+            )
+            block["balance"] += balance
+            index = 0 if days <= 0 else 1 if days <= 30 else 2 if days <= 60 else 3 if days <= 90 else 4
+            block["ageing"][index] += balance
+        currencies = sorted(blocks.values(), key=lambda b: b["currency"].name)
+        for block in currencies:
+            block["ageing"] = list(zip(bucket_names, block["ageing"], strict=True))
+        return {"date": today, "currencies": currencies}
+
     # === ACTION METHODS === #
     def _debt_commercial(self):
         self.ensure_one()
