@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 from odoo.osv import expression
+from odoo.tools import SQL
 
 
 class AccountMoveLine(models.Model):
@@ -129,9 +129,7 @@ class AccountMoveLine(models.Model):
         defaults = Policy._get_company_defaults(companies)
         if not defaults:
             return []
-        levels = self.env["debt.recovery.level"].search(
-            [("company_id", "in", companies.ids)]
-        )
+        levels = self.env["debt.recovery.level"].search([("company_id", "in", companies.ids)])
         ahead = max([0, *(-days for days in levels.mapped("days"))])
         domain = [
             *self._debt_open_domain(),
@@ -163,9 +161,11 @@ class AccountMoveLine(models.Model):
         # Customer settings are per company (company-dependent fields).
         partner_policy, blocked = {}, set()
         for company in lines.company_id:
-            customers = self.env["res.partner"].browse(
-                {commercial[line].id for line in lines if line.company_id == company}
-            ).with_company(company)
+            customers = (
+                self.env["res.partner"]
+                .browse({commercial[line].id for line in lines if line.company_id == company})
+                .with_company(company)
+            )
             for customer in customers:
                 partner_policy[customer.id, company.id] = customer.debt_policy_id
                 if customer.debt_do_not_contact or (
@@ -210,7 +210,9 @@ class AccountMoveLine(models.Model):
             current_index = -1
         target_index = len(eligible) - 1
         if policy.climb_one_level:
-            target_index = min(current_index + 1, target_index)
+            # An item already due does not climb through courtesy levels.
+            first = next((i for i, level in enumerate(ladder) if age < 0 or level.days >= 0), 0)
+            target_index = min(max(current_index + 1, first), target_index)
         if target_index <= current_index:
             return None
         target = ladder[target_index]

@@ -90,7 +90,9 @@ class DebtRecoveryCommunication(models.Model):
         store=True,
         currency_field="currency_id",
     )
-    mail_message_id = fields.Many2one(comodel_name="mail.message", string="Email Message", readonly=True)
+    mail_message_id = fields.Many2one(
+        comodel_name="mail.message", string="Email Message", readonly=True
+    )
     email_status = fields.Selection(
         selection=[
             ("none", "No Email"),
@@ -135,7 +137,9 @@ class DebtRecoveryCommunication(models.Model):
     def _unlink_except_sent(self):
         if any(comm.state != "to_approve" for comm in self):
             raise UserError(
-                self.env._("A communication that was sent or skipped is a record: it cannot be deleted.")
+                self.env._(
+                    "A communication that was sent or skipped is a record: it cannot be deleted."
+                )
             )
 
     # === ACTION METHODS === #
@@ -165,7 +169,7 @@ class DebtRecoveryCommunication(models.Model):
             raise UserError(self.env._("Only communications waiting for approval can be skipped."))
         pending.write({"state": "skipped", "skip_reason": reason})
         for comm in pending:
-            (comm.case_id or comm.partner_id).message_post(
+            comm._thread().message_post(
                 body=self.env._(
                     "%(level)s skipped by %(user)s: %(reason)s",
                     level=comm.level_id.name,
@@ -181,7 +185,7 @@ class DebtRecoveryCommunication(models.Model):
             raise UserError(self.env._("There is no letter to print in the selection."))
         letters.write({"letter_state": "printed"})
         for comm in letters:
-            (comm.case_id or comm.partner_id).message_post(
+            comm._thread().message_post(
                 body=self.env._("Letter %(level)s printed and posted.", level=comm.level_id.name),
                 subtype_xmlid="mail.mt_note",
             )
@@ -201,12 +205,20 @@ class DebtRecoveryCommunication(models.Model):
             comm._log_on_customer()
             comm.case_id._escalate_stage(level.stage_id)
 
+    def _thread(self):
+        """Where the contact is on record: the case, or the customer without one."""
+        self.ensure_one()
+        # sudo: collectors may not edit customers, yet their contacts are logged
+        # there (the message author stays the current user).
+        return self.case_id or self.partner_id.sudo()
+
     def _send_email(self):
         self.ensure_one()
         template = self.level_id.mail_template_id
         lang = self.contact_id.lang or self.partner_id.lang or self.env.lang
         rendered = template.with_context(lang=lang)._generate_template(
-            self.ids, ("subject", "body_html", "email_from", "attachment_ids", "report_template_ids")
+            self.ids,
+            ("subject", "body_html", "email_from", "attachment_ids", "report_template_ids"),
         )[self.id]
         attachments = []
         report = self.level_id.report_id
@@ -217,7 +229,7 @@ class DebtRecoveryCommunication(models.Model):
                 ._render_qweb_pdf(report, self.ids)
             )
             attachments.append((f"{self.level_id.name} - {self.partner_id.name}.pdf", pdf))
-        thread = (self.case_id or self.partner_id).with_context(mail_notify_force_send=False)
+        thread = self._thread().with_context(mail_notify_force_send=False)
         message = thread.message_post(
             subject=rendered.get("subject"),
             body=rendered.get("body_html"),
@@ -231,7 +243,7 @@ class DebtRecoveryCommunication(models.Model):
 
     def _schedule_call(self):
         self.ensure_one()
-        thread = self.case_id or self.partner_id
+        thread = self._thread()
         user = self.case_id.user_id or self.env.user
         script = self.level_id.call_script or ""
         note = self.env._(
@@ -266,7 +278,9 @@ class DebtRecoveryCommunication(models.Model):
             currency=self.currency_id.name,
             count=len(self.line_ids),
         )
-        self.partner_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+        # sudo: every contact is logged on the customer, also when the collector
+        # who sends it may not edit customers; the author stays the current user.
+        self.partner_id.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
         if self.case_id and not self.channel_email:
             self.case_id.message_post(body=body, subtype_xmlid="mail.mt_note")
 

@@ -71,7 +71,7 @@ class DebtRecoveryLevel(models.Model):
     call_script = fields.Text(translate=True)
 
     # === CONSTRAINT METHODS === #
-    @api.constrains("channel_email", "channel_letter", "channel_phone", "mail_template_id")
+    @api.constrains("name", "channel_email", "channel_letter", "channel_phone", "mail_template_id")
     def _check_channels(self):
         for level in self:
             if not (level.channel_email or level.channel_letter or level.channel_phone):
@@ -83,10 +83,12 @@ class DebtRecoveryLevel(models.Model):
                 )
             if level.channel_email and not level.mail_template_id:
                 raise ValidationError(
-                    self.env._("The email level %(level)s needs an email template.", level=level.name)
+                    self.env._(
+                        "The email level %(level)s needs an email template.", level=level.name
+                    )
                 )
 
-    @api.constrains("fee_amount", "min_amount", "min_days_since_previous")
+    @api.constrains("name", "fee_amount", "min_amount", "min_days_since_previous")
     def _check_amounts(self):
         for level in self:
             if level.fee_amount < 0 or level.min_amount < 0:
@@ -95,7 +97,9 @@ class DebtRecoveryLevel(models.Model):
                 )
             if level.min_days_since_previous < 0:
                 raise ValidationError(
-                    self.env._("The minimum number of days since the previous level cannot be negative.")
+                    self.env._(
+                        "The minimum number of days since the previous level cannot be negative."
+                    )
                 )
 
     @api.constrains("sequence", "days", "policy_id")

@@ -74,11 +74,12 @@ class DebtRecoveryPolicy(models.Model):
         """
         policies = self.search([("is_default", "=", True), ("company_id", "in", companies.ids)])
         defaults = {policy.company_id: policy for policy in policies}
-        template = self.env.ref("debt_recovery.policy_default", raise_if_not_found=False)
         missing = companies.filtered(lambda c: c not in defaults)
+        # sudo: the shipped policy belongs to the main company; it is copied as
+        # configuration for a company that has none, whoever runs the escalation.
+        template = self.sudo().env.ref("debt_recovery.policy_default", raise_if_not_found=False)
         if template and missing:
-            # sudo: shipped configuration copied for the company, whoever runs it.
             for company in missing:
-                policy = template.sudo().copy({"company_id": company.id, "name": template.name})
+                policy = template.copy({"company_id": company.id, "name": template.name})
                 defaults[company] = policy.sudo(False)
         return defaults

@@ -173,7 +173,8 @@ class ResPartner(models.Model):
             if policy and policy.company_id != self.env.company:
                 raise ValidationError(
                     self.env._(
-                        "The recovery policy %(policy)s belongs to %(company)s, not to %(current)s.",
+                        "The recovery policy %(policy)s belongs to %(company)s, "
+                        "not to %(current)s.",
                         policy=policy.display_name,
                         company=policy.company_id.display_name,
                         current=self.env.company.display_name,
@@ -234,7 +235,9 @@ class ResPartner(models.Model):
                 }
             )
             block["balance"] += balance
-            index = 0 if days <= 0 else 1 if days <= 30 else 2 if days <= 60 else 3 if days <= 90 else 4
+            index = (
+                0 if days <= 0 else 1 if days <= 30 else 2 if days <= 60 else 3 if days <= 90 else 4
+            )
             block["ageing"][index] += balance
         currencies = sorted(blocks.values(), key=lambda b: b["currency"].name)
         for block in currencies:

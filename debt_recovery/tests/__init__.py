@@ -4,3 +4,4 @@ from . import test_account_move
 from . import test_res_partner
 from . import test_access_rights
 from . import test_performance
+from . import test_escalation

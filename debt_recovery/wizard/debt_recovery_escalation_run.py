@@ -67,9 +67,7 @@ class DebtRecoveryEscalationRun(models.TransientModel):
         Communication = self.env["debt.recovery.communication"]
         result = Communication._run_escalation(self.company_ids)
         if result is None:
-            raise UserError(
-                self.env._("The escalation is already running. Try again in a moment.")
-            )
+            raise UserError(self.env._("The escalation is already running. Try again in a moment."))
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Communications of Today"),
@@ -86,7 +84,9 @@ class DebtRecoveryEscalationRunLine(models.TransientModel):
     _name = "debt.recovery.escalation.run.line"
     _description = "Recovery Escalation Preview Line"
 
-    run_id = fields.Many2one(comodel_name="debt.recovery.escalation.run", required=True, ondelete="cascade")
+    run_id = fields.Many2one(
+        comodel_name="debt.recovery.escalation.run", required=True, ondelete="cascade"
+    )
     partner_id = fields.Many2one(comodel_name="res.partner", string="Customer")
     company_id = fields.Many2one(comodel_name="res.company")
     level_id = fields.Many2one(comodel_name="debt.recovery.level", string="Level")

@@ -1,0 +1,421 @@
+import threading
+from datetime import timedelta
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import DebtRecoveryCommon
+
+
+@tagged("post_install", "-at_install")
+class TestEscalation(DebtRecoveryCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Communication = cls.env["debt.recovery.communication"]
+        cls.policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
+        levels = cls.policy.level_ids.sorted("sequence")
+        cls.courtesy, cls.friendly, cls.firm, cls.formal, cls.final, cls.handoff = levels
+        cls.customer.email = "ap@late-payer.example.com"
+
+    def _run(self, partners=None, **kwargs):
+        return self.Communication._run_escalation(self.company, partners=partners, **kwargs)
+
+    def _comms(self, partner=None):
+        return self.Communication.search(
+            [("partner_id", "=", (partner or self.customer).id)], order="id"
+        )
+
+    def test_default_policy_copied_for_the_company(self):
+        self.assertTrue(self.policy.is_default)
+        self.assertEqual(self.policy.company_id, self.company)
+        self.assertEqual(
+            [lv.days for lv in self.policy.level_ids.sorted("sequence")], [-3, 7, 21, 35, 60, 75]
+        )
+        self.assertTrue(self.handoff.needs_approval)
+        self.assertFalse(self.handoff.channel_email, "The hand-off sends nothing by itself.")
+
+    def test_levels_per_due_date_grouped_per_customer_and_currency(self):
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        self.customer_contact.email = "lucy@late-payer.example.com"
+        inv_friendly = self._invoice(self.customer, 100.0, days_late=10)
+        inv_firm = self._invoice(self.customer_contact, 200.0, days_late=25)
+        inv_eur = self._invoice(self.customer, 300.0, days_late=40, currency=eur)
+        self._run()
+        comms = self._comms()
+        self.assertEqual(len(comms), 2, "One communication per currency, not one per invoice.")
+        local = comms.filtered(lambda c: c.currency_id == self.company.currency_id)
+        foreign = comms - local
+        self.assertEqual(local.level_id, self.firm, "The communication takes the highest level.")
+        self.assertEqual(local.line_ids.move_id, inv_friendly | inv_firm)
+        self.assertEqual(
+            {line.move_id: line.level_id for line in local.line_ids},
+            {inv_friendly: self.friendly, inv_firm: self.firm},
+        )
+        self.assertEqual(foreign.level_id, self.formal)
+        self.assertEqual(foreign.amount_total, 300.0)
+        self.assertEqual(foreign.line_ids.move_id, inv_eur)
+        receivable = inv_firm.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        )
+        self.assertEqual(receivable.debt_level_id, self.firm)
+        self.assertEqual(receivable.debt_level_date, self.today)
+        self.assertEqual(local.state, "sent")
+        self.assertTrue(local.mail_message_id, "The email is on record.")
+        self.assertEqual(local.mail_message_id.partner_ids, self.customer_contact)
+        case = self._case_of(self.customer)
+        self.assertEqual(local.case_id, case)
+        self.assertEqual(
+            case.stage_id, self.stage_formal_notice, "The case climbs with the levels."
+        )
+        self.assertIn(local.mail_message_id, case.message_ids)
+        self.assertTrue(
+            any(
+                "Formal Notice of Default" in body
+                for body in self.customer.message_ids.mapped("body")
+            )
+        )
+
+    def test_courtesy_reminder_before_due_date(self):
+        soon = self._invoice(self.customer, 100.0, days_late=-2)
+        later = self.env["res.partner"].create({"name": "Later Ltd", "is_company": True})
+        self._invoice(later, 100.0, days_late=-5)
+        self._run()
+        comm = self._comms()
+        self.assertEqual(comm.level_id, self.courtesy)
+        self.assertEqual(comm.line_ids.move_id, soon)
+        self.assertFalse(comm.case_id, "Nothing is overdue: no case for a courtesy reminder.")
+        self.assertFalse(self._comms(later), "Five days before the due date is too early.")
+
+    def test_tolerance_skips_small_amounts(self):
+        self.friendly.min_amount = 50.0
+        self._invoice(self.customer, 20.0, days_late=10)
+        self._run()
+        self.assertFalse(self._comms(), "Below the tolerance: skipped and not marked.")
+        self._invoice(self.customer, 40.0, days_late=8)
+        self._run()
+        self.assertEqual(self._comms().amount_total, 60.0, "Together they pass the tolerance.")
+
+    def test_paid_and_excluded_items_get_nothing(self):
+        paid = self._invoice(self.customer, 100.0, days_late=10)
+        self._pay(paid)
+        flagged = self.env["res.partner"].create({"name": "Flagged", "is_company": True})
+        flagged_invoice = self._invoice(flagged, 100.0, days_late=10)
+        flagged_invoice.debt_no_reminder = True
+        vip = self.env["res.partner"].create(
+            {"name": "VIP", "is_company": True, "debt_no_reminder": True}
+        )
+        self._invoice(vip, 100.0, days_late=10)
+        shy = self.env["res.partner"].create(
+            {"name": "Shy", "is_company": True, "debt_do_not_contact": True}
+        )
+        self._invoice(shy, 100.0, days_late=10)
+        quiet = self.env["res.partner"].create(
+            {"name": "Quiet", "is_company": True, "debt_quiet_until": self.today}
+        )
+        self._invoice(quiet, 100.0, days_late=10)
+        self._run()
+        for partner in (self.customer, flagged, vip, shy, quiet):
+            self.assertFalse(self._comms(partner), partner.name)
+        with freeze_time(self.today + timedelta(days=1)):
+            self._run(partners=quiet)
+            self.assertTrue(self._comms(quiet), "The quiet period is over.")
+
+    def test_twice_the_same_day_sends_once(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        self.assertEqual(self._run(), (1, 0))
+        self.assertEqual(self._run(), (0, 0))
+        self.assertEqual(len(self._comms()), 1)
+        # The next days: nothing until the next level is due, then exactly that.
+        with freeze_time(self.today + timedelta(days=5)):
+            self._run()
+            self.assertEqual(len(self._comms()), 1)
+        with freeze_time(self.today + timedelta(days=11)):
+            self._run()
+            comms = self._comms()
+            self.assertEqual(comms.level_id, self.friendly | self.firm)
+
+    def test_newest_invoice_does_not_block_older_ones(self):
+        old = self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        with freeze_time(self.today + timedelta(days=12)):
+            new = self._invoice(self.customer, 50.0, days_late=8)
+            self._run()
+            last = self._comms()[-1]
+            self.assertEqual(
+                {line.move_id: line.level_id for line in last.line_ids},
+                {old: self.firm, new: self.friendly},
+            )
+
+    def test_very_late_item_goes_straight_or_climbs(self):
+        self._invoice(self.customer, 100.0, days_late=65)
+        self._run()
+        self.assertEqual(
+            self._comms().level_id, self.final, "Straight to the level its age calls for."
+        )
+
+        climber = self.env["res.partner"].create({"name": "Climber", "is_company": True})
+        self.policy.climb_one_level = True
+        self._invoice(climber, 100.0, days_late=65)
+        self._run(partners=climber)
+        self.assertEqual(self._comms(climber).level_id, self.friendly)
+        self._run(partners=climber)
+        self.assertEqual(len(self._comms(climber)), 1, "At most one communication per run and day.")
+        with freeze_time(self.today + timedelta(days=7)):
+            self._run(partners=climber)
+            self.assertEqual(self._comms(climber).level_id, self.friendly | self.firm)
+
+    def test_crash_in_the_middle_then_rerun(self):
+        second = self.env["res.partner"].create(
+            {"name": "Second Ltd", "is_company": True, "email": "second@example.com"}
+        )
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._invoice(second, 100.0, days_late=10)
+        # First batch committed (one customer), then the run dies in the second.
+        self.assertEqual(self._run(limit=1), (1, 1))
+        with self.assertRaises(RuntimeError), self.cr.savepoint():
+            self._run(limit=1)
+            self.assertEqual(len(self._comms(second)), 1)
+            raise RuntimeError("worker killed")
+        self.assertFalse(self._comms(second), "The killed batch left nothing behind.")
+        self.assertEqual(self._run(), (1, 0))
+        self.assertEqual(len(self._comms(self.customer)), 1)
+        self.assertEqual(len(self._comms(second)), 1)
+
+    def test_one_level_per_item_is_enforced_by_the_database(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        line = self._comms().line_ids
+        with self.assertRaises(IntegrityError), self.cr.savepoint(), mute_logger("odoo.sql_db"):
+            self.Communication.create(
+                {
+                    "company_id": self.company.id,
+                    "partner_id": self.customer.id,
+                    "currency_id": line.currency_id.id,
+                    "level_id": line.level_id.id,
+                    "date": self.today,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "move_line_id": line.move_line_id.id,
+                                "level_id": line.level_id.id,
+                                "currency_id": line.currency_id.id,
+                            }
+                        )
+                    ],
+                }
+            )
+            self.env.flush_all()
+
+    def test_contact_routing_and_letter_fallback(self):
+        collections = self.env["res.partner"].create(
+            {
+                "name": "Credit Desk",
+                "parent_id": self.customer.id,
+                "type": "collections",
+                "email": "credit@late-payer.example.com",
+            }
+        )
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comms()
+        self.assertEqual(comm.contact_id, collections)
+        self.assertEqual(comm.mail_message_id.partner_ids, collections)
+
+        no_email = self.env["res.partner"].create({"name": "Paper Only", "is_company": True})
+        self._invoice(no_email, 100.0, days_late=10)
+        self._run(partners=no_email)
+        letter = self._comms(no_email)
+        self.assertFalse(letter.channel_email)
+        self.assertTrue(letter.channel_letter, "No email anywhere: a printed letter instead.")
+        self.assertEqual(letter.letter_state, "to_print")
+        letter.action_mark_printed()
+        self.assertEqual(letter.letter_state, "printed")
+
+    def test_approval_queue(self):
+        self._invoice(self.customer, 100.0, days_late=80)
+        self.customer.debt_policy_id = False
+        self._run()
+        comm = self._comms()
+        self.assertEqual(comm.level_id, self.handoff)
+        self.assertEqual(comm.state, "to_approve")
+        self.assertFalse(comm.case_id.activity_ids, "Nothing happens before approval.")
+        comm.with_user(self.user_collector).action_approve()
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(comm.approved_by_id, self.user_collector)
+        self.assertTrue(comm.case_id.activity_ids, "The phone level leaves a call to make.")
+
+        other = self.env["res.partner"].create({"name": "Skipped Ltd", "is_company": True})
+        self._invoice(other, 100.0, days_late=80)
+        self._run(partners=other)
+        pending = self._comms(other)
+        skip = self.env["debt.recovery.communication.skip"].with_user(self.user_collector)
+        with self.assertRaises(UserError):
+            skip.create({"communication_ids": pending.ids, "reason": " "}).action_skip()
+        skip.create(
+            {"communication_ids": pending.ids, "reason": "Agency already on it"}
+        ).action_skip()
+        self.assertEqual(pending.state, "skipped")
+        self.assertEqual(pending.skip_reason, "Agency already on it")
+        self._run(partners=other)
+        self.assertEqual(len(self._comms(other)), 1, "A skipped level is not sent again.")
+
+    def test_dry_run_writes_nothing(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        plans = self._run(dry_run=True)
+        self.assertEqual(
+            [(p["customer"], p["level"]) for p in plans], [(self.customer, self.friendly)]
+        )
+        self.assertFalse(self._comms())
+        wizard = self.env["debt.recovery.escalation.run"].with_user(self.user_manager).create({})
+        wizard.company_ids = self.company
+        wizard.action_preview()
+        self.assertEqual(wizard.line_ids.partner_id, self.customer)
+        self.assertFalse(self._comms())
+        wizard.action_run()
+        self.assertEqual(len(self._comms()), 1)
+
+    def test_send_reminder_now_from_case(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        case = self._case_of(self.customer)
+        case.with_user(self.user_collector).action_send_reminder_now()
+        self.assertEqual(len(self._comms()), 1)
+        with self.assertRaises(UserError):
+            case.with_user(self.user_collector).action_send_reminder_now()
+
+    def test_bad_configuration_is_refused(self):
+        Level = self.env["debt.recovery.level"]
+        template = self.friendly.mail_template_id
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            Level.create(
+                {
+                    "policy_id": self.policy.id,
+                    "name": "Same day",
+                    "days": 21,
+                    "sequence": 35,
+                    "channel_letter": True,
+                }
+            )
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            Level.create(
+                {
+                    "policy_id": self.policy.id,
+                    "name": "Back in time",
+                    "days": 1,
+                    "sequence": 99,
+                    "channel_letter": True,
+                }
+            )
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            Level.create(
+                {"policy_id": self.policy.id, "name": "Silent", "days": 100, "sequence": 99}
+            )
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            Level.create(
+                {
+                    "policy_id": self.policy.id,
+                    "name": "No template",
+                    "days": 100,
+                    "sequence": 99,
+                    "channel_email": True,
+                }
+            )
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            Level.create(
+                {
+                    "policy_id": self.policy.id,
+                    "name": "Fee",
+                    "days": 100,
+                    "sequence": 99,
+                    "channel_email": True,
+                    "mail_template_id": template.id,
+                    "fee_amount": -5.0,
+                }
+            )
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self.env["debt.recovery.policy"].create({"name": "Second default", "is_default": True})
+        company_2 = self.setup_other_company()["company"]
+        other_policy = self.env["debt.recovery.policy"]._get_company_defaults(company_2)[company_2]
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self.customer.debt_policy_id = other_policy
+        self.assertEqual(len(self.policy.level_ids), 6, "Nothing was changed.")
+
+
+@tagged("post_install", "-at_install")
+class TestEscalationConcurrency(DebtRecoveryCommon):
+    """Two workers run the escalation at the same time on committed data."""
+
+    def test_two_workers_send_once(self):
+        registry = self.env.registry
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            partner = env["res.partner"].create(
+                {"name": "Concurrent Customer", "is_company": True, "email": "c@example.com"}
+            )
+            move = (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "invoice_date": self.today - timedelta(days=40),
+                        "invoice_date_due": self.today - timedelta(days=10),
+                        "invoice_payment_term_id": False,
+                        "invoice_line_ids": [
+                            Command.create(
+                                {"name": "Work", "quantity": 1, "price_unit": 70.0, "tax_ids": []}
+                            )
+                        ],
+                    }
+                )
+            )
+            move.action_post()
+            env["debt.recovery.policy"]._get_company_defaults(company)
+            cr.commit()
+            partner_id, company_id, move_id = partner.id, company.id, move.id
+
+        barrier = threading.Barrier(2)
+        results = []
+
+        def worker():
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                barrier.wait()
+                result = env["debt.recovery.communication"]._run_escalation(
+                    env["res.company"].browse(company_id),
+                    partners=env["res.partner"].browse(partner_id),
+                )
+                results.append(result)
+                cr.commit()
+
+        threads = [threading.Thread(target=worker) for _i in range(2)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+            with registry.cursor() as cr:
+                cr.execute(
+                    "SELECT count(*) FROM debt_recovery_communication WHERE partner_id = %s",
+                    [partner_id],
+                )
+                self.assertEqual(cr.fetchone()[0], 1, f"Exactly one communication: {results}")
+        finally:
+            with registry.cursor() as cr:
+                cr.execute(
+                    "DELETE FROM debt_recovery_communication WHERE partner_id = %s", [partner_id]
+                )
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                move = env["account.move"].browse(move_id)
+                move.button_draft()
+                move.unlink()
+                env["debt.recovery.case"].search([("partner_id", "=", partner_id)]).unlink()
+                env["res.partner"].browse(partner_id).active = False
+                cr.commit()
