@@ -378,7 +378,7 @@ class TestEscalationConcurrency(DebtRecoveryCommon):
             )
             move.action_post()
             env["debt.recovery.policy"]._get_company_defaults(company)
-            cr.commit()
+            # leaving the cursor's block commits: the workers see this data
             partner_id, company_id, move_id = partner.id, company.id, move.id
 
         barrier = threading.Barrier(2)
@@ -393,7 +393,6 @@ class TestEscalationConcurrency(DebtRecoveryCommon):
                     partners=env["res.partner"].browse(partner_id),
                 )
                 results.append(result)
-                cr.commit()
 
         threads = [threading.Thread(target=worker) for _i in range(2)]
         try:
@@ -418,4 +417,3 @@ class TestEscalationConcurrency(DebtRecoveryCommon):
                 move.unlink()
                 env["debt.recovery.case"].search([("partner_id", "=", partner_id)]).unlink()
                 env["res.partner"].browse(partner_id).active = False
-                cr.commit()
