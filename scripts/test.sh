@@ -16,19 +16,27 @@ if [ -z "${DR_SKIP_LINT:-}" ]; then
 fi
 
 # A template database with `account` installed (no demo data), built once.
+# A database copy needs its filestore too (company logo, assets).
 TEMPLATE=dr_tmpl_account
+FILESTORE="$HOME/.local/share/Odoo/filestore"
 if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$TEMPLATE'" | grep -q 1; then
     log "Building the template database $TEMPLATE (account, no demo data)"
     dropdb --if-exists "${TEMPLATE}_wip"
     odoo_bin -d "${TEMPLATE}_wip" -i account --without-demo=all --stop-after-init --log-level=warn
     psql -d postgres -qc "ALTER DATABASE ${TEMPLATE}_wip RENAME TO $TEMPLATE"
+    rm -rf "$FILESTORE/$TEMPLATE"
+    if [ -d "$FILESTORE/${TEMPLATE}_wip" ]; then mv "$FILESTORE/${TEMPLATE}_wip" "$FILESTORE/$TEMPLATE"; fi
 fi
 
 DB="dr_test_$$"
-cleanup() { dropdb --if-exists "$DB" >/dev/null 2>&1 || true; }
+cleanup() {
+    dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+    rm -rf "${FILESTORE:?}/$DB"
+}
 trap cleanup EXIT
 log "Creating the test database $DB and installing debt_recovery (no demo data)"
 createdb -T "$TEMPLATE" "$DB"
+if [ -d "$FILESTORE/$TEMPLATE" ]; then mkdir -p "$FILESTORE" && cp -a "$FILESTORE/$TEMPLATE" "$FILESTORE/$DB"; fi
 odoo_bin -d "$DB" -i debt_recovery --without-demo=all --stop-after-init --log-level=warn
 
 CONF="$DR_HOME/pytest-odoo.conf"

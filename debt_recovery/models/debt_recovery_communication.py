@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.pdf import merge_pdf
 
 _logger = logging.getLogger(__name__)
 
@@ -178,6 +179,45 @@ class DebtRecoveryCommunication(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
+
+    def action_print_letters(self):
+        """Print the selected letters as one PDF and mark them as printed."""
+        letters = self.filtered(lambda c: c.channel_letter).sorted(
+            lambda c: (c.partner_id.name or "", c.id)
+        )
+        if not letters:
+            raise UserError(self.env._("There is no letter in the selection."))
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._(
+                    "Recovery letters %(date)s.pdf", date=fields.Date.context_today(self)
+                ),
+                "raw": letters._render_letters_pdf(),
+                "mimetype": "application/pdf",
+            }
+        )
+        to_mark = letters.filtered(lambda c: c.letter_state == "to_print")
+        if to_mark:
+            to_mark.action_mark_printed()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "download",
+        }
+
+    def _render_letters_pdf(self):
+        """One PDF with every letter, each rendered on its own then merged.
+
+        Rendered one by one: wkhtmltopdf builds without patched Qt (Debian's)
+        cannot render several documents in one call.
+        """
+        default = self.env.ref("debt_recovery.action_report_recovery_letter")
+        Report = self.env["ir.actions.report"]
+        pdfs = []
+        for letter in self:
+            pdf, _fmt = Report._render_qweb_pdf(letter.level_id.report_id or default, letter.ids)
+            pdfs.append(pdf)
+        return merge_pdf(pdfs)
 
     def action_mark_printed(self):
         letters = self.filtered(lambda c: c.letter_state == "to_print")

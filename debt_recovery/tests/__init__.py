@@ -5,3 +5,4 @@ from . import test_res_partner
 from . import test_access_rights
 from . import test_performance
 from . import test_escalation
+from . import test_reports
