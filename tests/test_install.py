@@ -5,6 +5,7 @@ DR_PY, ODOO_SRC and REPO_DIR), so they do not use the test database.
 """
 
 import os
+import shutil
 import subprocess
 import uuid
 
@@ -54,6 +55,7 @@ def scratch_db():
     name = f"dr_scratch_{uuid.uuid4().hex[:8]}"
     yield name
     subprocess.run(["dropdb", "--if-exists", name], check=False)
+    shutil.rmtree(os.path.expanduser(f"~/.local/share/Odoo/filestore/{name}"), ignore_errors=True)
 
 
 STATE = (
@@ -67,6 +69,7 @@ def test_install_without_demo_uninstall_reinstall(scratch_db):
     _odoo(scratch_db, "-i", "debt_recovery", "--without-demo=all")
     assert _psql(scratch_db, "SELECT count(*) FROM debt_recovery_stage") == "11"
     assert _psql(scratch_db, "SELECT count(*) FROM debt_recovery_case") == "0"
+    assert _psql(scratch_db, "SELECT count(*) FROM debt_recovery_level") == "6"
 
     out = _shell(
         scratch_db,

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
@@ -76,3 +76,25 @@ class TestRecoveryTours(HttpCase):
                 for body in case.message_ids.mapped("body")
             )
         )
+
+    def test_collector_approves_from_the_queue(self):
+        partner, case = self._overdue_customer("Tour Approval Customer", 900.0, 80)
+        collector = new_test_user(
+            self.env,
+            login="tour_collector",
+            password="tour_collector",
+            groups="base.group_user,debt_recovery.group_debt_recovery_user",
+            company_id=self.admin.company_id.id,
+        )
+        Communication = self.env["debt.recovery.communication"]
+        Communication._run_escalation(self.admin.company_id, partners=partner)
+        comm = Communication.search([("partner_id", "=", partner.id)])
+        self.assertEqual(comm.state, "to_approve")
+        self.start_tour(
+            "/odoo/action-debt_recovery.debt_recovery_communication_action_to_approve",
+            "debt_recovery_approval_tour",
+            login="tour_collector",
+        )
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(comm.approved_by_id, collector)
+        self.assertTrue(case.activity_ids, "The hand-off leaves a call to make.")

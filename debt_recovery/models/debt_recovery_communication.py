@@ -27,8 +27,11 @@ class DebtRecoveryCommunication(models.Model):
 
     # === FIELDS === #
     name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one(comodel_name="res.company", required=True, index=True)
+    company_id = fields.Many2one(
+        readonly=True, comodel_name="res.company", required=True, index=True
+    )
     case_id = fields.Many2one(
+        readonly=True,
         comodel_name="debt.recovery.case",
         string="Case",
         index=True,
@@ -36,6 +39,7 @@ class DebtRecoveryCommunication(models.Model):
         ondelete="restrict",
     )
     partner_id = fields.Many2one(
+        readonly=True,
         comodel_name="res.partner",
         string="Customer",
         required=True,
@@ -43,12 +47,14 @@ class DebtRecoveryCommunication(models.Model):
         ondelete="restrict",
     )
     contact_id = fields.Many2one(
+        readonly=True,
         comodel_name="res.partner",
         string="Addressed To",
         ondelete="restrict",
     )
-    currency_id = fields.Many2one(comodel_name="res.currency", required=True)
+    currency_id = fields.Many2one(readonly=True, comodel_name="res.currency", required=True)
     level_id = fields.Many2one(
+        readonly=True,
         comodel_name="debt.recovery.level",
         string="Level",
         required=True,
@@ -70,9 +76,9 @@ class DebtRecoveryCommunication(models.Model):
         tracking=True,
         index=True,
     )
-    channel_email = fields.Boolean(string="Email")
-    channel_letter = fields.Boolean(string="Letter")
-    channel_phone = fields.Boolean(string="Phone")
+    channel_email = fields.Boolean(string="Email", readonly=True)
+    channel_letter = fields.Boolean(string="Letter", readonly=True)
+    channel_phone = fields.Boolean(string="Phone", readonly=True)
     letter_state = fields.Selection(
         selection=[("none", "No Letter"), ("to_print", "To Print"), ("printed", "Printed")],
         default="none",
