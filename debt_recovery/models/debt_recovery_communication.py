@@ -109,6 +109,10 @@ class DebtRecoveryCommunication(models.Model):
         ],
         compute="_compute_email_status",
     )
+    attachment_ids = fields.Many2many(
+        related="mail_message_id.attachment_ids",
+        string="Attachments",
+    )
     failure_reason = fields.Text(readonly=True)
     skip_reason = fields.Text(readonly=True)
     approved_by_id = fields.Many2one(comodel_name="res.users", string="Approved By", readonly=True)
@@ -126,6 +130,8 @@ class DebtRecoveryCommunication(models.Model):
 
     @api.depends("mail_message_id.notification_ids.notification_status")
     def _compute_email_status(self):
+        """Bounces and delivery failures come back here from the email's
+        notifications (and show on the case's message, where Odoo flags them)."""
         for comm in self:
             notifications = comm.mail_message_id.notification_ids.filtered(
                 lambda n: n.notification_type == "email"
@@ -275,6 +281,15 @@ class DebtRecoveryCommunication(models.Model):
                 ._render_qweb_pdf(report, self.ids)
             )
             attachments.append((f"{self.level_id.name} - {self.partner_id.name}.pdf", pdf))
+        if self.level_id.attach_invoices:
+            invoice_report = self.env.ref("account.account_invoices")
+            for invoice in self.line_ids.move_id.filtered(lambda m: m.is_invoice()):
+                pdf, _fmt = (
+                    self.env["ir.actions.report"]
+                    .with_context(lang=lang)
+                    ._render_qweb_pdf(invoice_report, invoice.ids)
+                )
+                attachments.append((f"{invoice.name.replace('/', '_')}.pdf", pdf))
         thread = self._thread().with_context(mail_notify_force_send=False)
         message = thread.message_post(
             subject=rendered.get("subject"),

@@ -48,6 +48,10 @@ class DebtRecoveryLevel(models.Model):
         string="Letter",
         domain="[('model', '=', 'debt.recovery.communication')]",
     )
+    attach_invoices = fields.Boolean(
+        string="Attach Invoices",
+        help="Attach the PDF of each invoice listed to the email.",
+    )
     needs_approval = fields.Boolean(
         help="Communications of this level wait in the collectors' approval queue.",
     )

@@ -417,3 +417,59 @@ class TestEscalationConcurrency(DebtRecoveryCommon):
                 move.unlink()
                 env["debt.recovery.case"].search([("partner_id", "=", partner_id)]).unlink()
                 env["res.partner"].browse(partner_id).active = False
+
+
+@tagged("post_install", "-at_install")
+class TestEscalationRecords(DebtRecoveryCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Communication = cls.env["debt.recovery.communication"]
+        cls.policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
+        cls.friendly = cls.policy.level_ids.filtered(lambda lv: lv.days == 7)
+        cls.customer.email = "ap@late-payer.example.com"
+
+    def test_email_carries_letter_and_invoices_and_reports_bounces(self):
+        self.friendly.attach_invoices = True
+        invoice = self._invoice(self.customer, 100.0, days_late=10)
+        self.Communication._run_escalation(self.company)
+        comm = self.Communication.search([("partner_id", "=", self.customer.id)])
+        names = comm.attachment_ids.mapped("name")
+        self.assertEqual(len(names), 2, names)
+        self.assertTrue(any(name.startswith("Friendly Reminder") for name in names))
+        self.assertIn(f"{invoice.name.replace('/', '_')}.pdf", names)
+        self.assertEqual(comm.email_status, "queued", "Sent through the mail queue.")
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", comm.mail_message_id.id)])
+        self.assertEqual(mail.state, "outgoing")
+        comm.mail_message_id.notification_ids.sudo().write(
+            {"notification_status": "bounce", "failure_type": "mail_bounce"}
+        )
+        comm.invalidate_recordset(["email_status"])
+        self.assertEqual(comm.email_status, "failed")
+
+    def test_item_levels_use_a_fixed_number_of_queries(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Bulk {i}", "is_company": True} for i in range(40)]
+        )
+        for index, partner in enumerate(partners):
+            self._invoice(partner, 50.0 + index, days_late=10 + index)
+        AccountMoveLine = self.env["account.move.line"]
+
+        def count(customers):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            targets = AccountMoveLine._debt_escalation_targets(
+                self.today, self.company, partners=customers.browse(customers.ids)
+            )
+            self.assertEqual(len(targets), len(customers))
+            return self.env.cr.sql_log_count - before
+
+        count(partners[20:30])  # warm the registry caches
+        self.assertEqual(count(partners[:10]), count(partners), "Queries must not grow.")
+
+    def test_daily_cron_sends(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        self.env.ref("debt_recovery.ir_cron_debt_recovery_escalate").method_direct_trigger()
+        comm = self.Communication.search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(comm.level_id, self.friendly)
+        self.assertEqual(comm.state, "sent")
