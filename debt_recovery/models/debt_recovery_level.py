@@ -49,7 +49,6 @@ class DebtRecoveryLevel(models.Model):
         domain="[('model', '=', 'debt.recovery.communication')]",
     )
     attach_invoices = fields.Boolean(
-        string="Attach Invoices",
         help="Attach the PDF of each invoice listed to the email.",
     )
     needs_approval = fields.Boolean(
