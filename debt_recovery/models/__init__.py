@@ -4,6 +4,8 @@ from . import debt_recovery_policy
 from . import debt_recovery_level
 from . import debt_recovery_communication
 from . import debt_recovery_communication_line
+from . import debt_recovery_dispute_reason
+from . import debt_recovery_dispute
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

@@ -123,6 +123,18 @@ class AccountMove(models.Model):
             ("line_ids", "not any", [*overdue, ("date_maturity", "<", day)]),
         ]
 
+    # === ACTION METHODS === #
+    def action_debt_open_dispute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Dispute"),
+            "res_model": "debt.recovery.dispute",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {"default_move_id": self.id},
+        }
+
     # === BUSINESS METHODS === #
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

@@ -23,6 +23,19 @@ class AccountMoveLine(models.Model):
         readonly=True,
         help="When the item was sent its last recovery level.",
     )
+    debt_dispute_id = fields.Many2one(
+        comodel_name="debt.recovery.dispute",
+        string="Open Dispute",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+    )
+    debt_exclusion_reason = fields.Char(
+        string="Held Back Because",
+        compute="_compute_debt_exclusion_reason",
+        help="Why the escalation leaves this item alone, if it does.",
+    )
     debt_case_id = fields.Many2one(
         comodel_name="debt.recovery.case",
         string="Recovery Case",
@@ -31,6 +44,26 @@ class AccountMoveLine(models.Model):
         readonly=True,
         ondelete="set null",
     )
+
+    # === COMPUTE METHODS === #
+    @api.depends("debt_dispute_id", "move_id.debt_no_reminder")
+    @api.depends_context("company")
+    def _compute_debt_exclusion_reason(self):
+        for line in self:
+            customer = line.partner_id.commercial_partner_id
+            if line.debt_dispute_id:
+                reason = self.env._(
+                    "Disputed: %(reason)s", reason=line.debt_dispute_id.reason_id.name
+                )
+            elif line.move_id.debt_no_reminder:
+                reason = self.env._("No reminders for this invoice")
+            elif customer.debt_no_reminder:
+                reason = self.env._("No reminders for this customer")
+            elif customer.debt_do_not_contact:
+                reason = self.env._("Customer not to be contacted")
+            else:
+                reason = False
+            line.debt_exclusion_reason = reason
 
     # === BUSINESS METHODS === #
     @api.model
@@ -114,6 +147,7 @@ class AccountMoveLine(models.Model):
         """Items the escalation may work on (narrowed by plans, promises, disputes):
         not flagged "no reminder" on their invoice or their customer."""
         return [
+            ("debt_dispute_id", "=", False),
             ("move_id.debt_no_reminder", "!=", True),
             ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
         ]
@@ -242,3 +276,18 @@ class AccountMoveLine(models.Model):
             )
         lines = self.browse([line.id for line, _level in line_levels])
         lines.invalidate_recordset(["debt_level_id", "debt_level_date"])
+
+    def _debt_shift_level_dates(self, days):
+        """Move the last level dates forward: a pause does not count as waiting."""
+        if not self or days <= 0:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move_line SET debt_level_date = debt_level_date + %s "
+                "WHERE id IN %s AND debt_level_date IS NOT NULL",
+                days,
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["debt_level_date"])

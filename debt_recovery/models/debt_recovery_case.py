@@ -79,6 +79,13 @@ class DebtRecoveryCase(models.Model):
         default=fields.Date.context_today,
     )
     date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
+    stage_before_pause_id = fields.Many2one(
+        comodel_name="debt.recovery.stage",
+        string="Stage Before Pause",
+        readonly=True,
+        copy=False,
+        help="Where the case returns when a dispute, promise or plan ends.",
+    )
     date_last_stage_update = fields.Datetime(
         string="Last Stage Update",
         readonly=True,
@@ -587,6 +594,24 @@ class DebtRecoveryCase(models.Model):
         )
         if cases:
             cases.write({"stage_id": stage.id})
+
+    def _pause_stage(self, kind):
+        """Move cases on the escalation ladder to the first stage of ``kind``."""
+        stage = self.env["debt.recovery.stage"]._get_stage(kind)
+        ladder_kinds = ("current", "reminder", "formal_notice", "demand_letter")
+        for case in self.filtered(lambda c: c.stage_kind in ladder_kinds):
+            if stage:
+                case.write({"stage_before_pause_id": case.stage_id.id, "stage_id": stage.id})
+
+    def _resume_stage(self, kind):
+        """Back from a pause of ``kind`` to the stage the case had reached."""
+        for case in self.filtered(lambda c: c.stage_kind == kind and c.stage_before_pause_id):
+            still_paused = case.move_line_ids.filtered(
+                lambda line: line.debt_dispute_id and not line.reconciled
+            )
+            if kind == "disputed" and still_paused:
+                continue
+            case.write({"stage_id": case.stage_before_pause_id.id, "stage_before_pause_id": False})
 
     @api.model
     def _cron_sync_cases(self):

@@ -223,6 +223,8 @@ class ResPartner(models.Model):
             due = line.date_maturity or line.date
             days = (today - due).days if due < today else 0
             balance = line.amount_residual_currency
+            disputed = bool(line.debt_dispute_id)
+            block["disputed"] = block.get("disputed", 0.0) + (balance if disputed else 0.0)
             block["items"].append(
                 {
                     "date": line.date,
@@ -232,6 +234,7 @@ class ResPartner(models.Model):
                     "amount": line.amount_currency,
                     "paid": line.amount_currency - balance,
                     "balance": balance,
+                    "disputed": disputed,
                 }
             )
             block["balance"] += balance

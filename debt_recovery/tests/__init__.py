@@ -6,3 +6,4 @@ from . import test_access_rights
 from . import test_performance
 from . import test_escalation
 from . import test_reports
+from . import test_dispute
