@@ -6,6 +6,7 @@ from . import debt_recovery_communication
 from . import debt_recovery_communication_line
 from . import debt_recovery_dispute_reason
 from . import debt_recovery_dispute
+from . import debt_recovery_promise
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

@@ -31,6 +31,14 @@ class AccountMoveLine(models.Model):
         readonly=True,
         ondelete="set null",
     )
+    debt_promise_id = fields.Many2one(
+        comodel_name="debt.recovery.promise",
+        string="Open Promise",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+    )
     debt_exclusion_reason = fields.Char(
         string="Held Back Because",
         compute="_compute_debt_exclusion_reason",
@@ -46,7 +54,7 @@ class AccountMoveLine(models.Model):
     )
 
     # === COMPUTE METHODS === #
-    @api.depends("debt_dispute_id", "move_id.debt_no_reminder")
+    @api.depends("debt_dispute_id", "debt_promise_id", "move_id.debt_no_reminder")
     @api.depends_context("company")
     def _compute_debt_exclusion_reason(self):
         for line in self:
@@ -54,6 +62,11 @@ class AccountMoveLine(models.Model):
             if line.debt_dispute_id:
                 reason = self.env._(
                     "Disputed: %(reason)s", reason=line.debt_dispute_id.reason_id.name
+                )
+            elif line.debt_promise_id:
+                reason = self.env._(
+                    "Promised for %(date)s",
+                    date=fields.Date.to_string(line.debt_promise_id.date_promised),
                 )
             elif line.move_id.debt_no_reminder:
                 reason = self.env._("No reminders for this invoice")
@@ -148,6 +161,7 @@ class AccountMoveLine(models.Model):
         not flagged "no reminder" on their invoice or their customer."""
         return [
             ("debt_dispute_id", "=", False),
+            ("debt_promise_id", "=", False),
             ("move_id.debt_no_reminder", "!=", True),
             ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
         ]

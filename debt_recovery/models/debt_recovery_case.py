@@ -442,6 +442,33 @@ class DebtRecoveryCase(models.Model):
             )
         return self.action_view_communications()
 
+    def action_log_promise(self):
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        overdue = self.move_line_ids.filtered_domain(
+            [
+                ("reconciled", "=", False),
+                ("amount_residual", ">", 0),
+                ("date_maturity", "<", today),
+                ("debt_promise_id", "=", False),
+                ("debt_dispute_id", "=", False),
+            ]
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log a Promise to Pay"),
+            "res_model": "debt.recovery.promise",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_partner_id": self.partner_id.id,
+                "default_company_id": self.company_id.id,
+                "default_move_line_ids": overdue.ids,
+                "default_amount": sum(overdue.mapped("amount_residual_currency")),
+            },
+        }
+
     def action_change_stage(self):
         return {
             "type": "ir.actions.act_window",
@@ -603,13 +630,29 @@ class DebtRecoveryCase(models.Model):
             if stage:
                 case.write({"stage_before_pause_id": case.stage_id.id, "stage_id": stage.id})
 
+    def _debt_has_unpaused_overdue(self):
+        """Whether some overdue item of the case is neither disputed nor promised."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return bool(
+            self.move_line_ids.filtered_domain(
+                [
+                    ("debt_dispute_id", "=", False),
+                    ("debt_promise_id", "=", False),
+                    ("reconciled", "=", False),
+                    ("amount_residual", ">", 0),
+                    ("date_maturity", "<", today),
+                ]
+            )
+        )
+
     def _resume_stage(self, kind):
         """Back from a pause of ``kind`` to the stage the case had reached."""
+        paused_field = {"disputed": "debt_dispute_id", "promise": "debt_promise_id"}.get(kind)
         for case in self.filtered(lambda c: c.stage_kind == kind and c.stage_before_pause_id):
-            still_paused = case.move_line_ids.filtered(
-                lambda line: line.debt_dispute_id and not line.reconciled
-            )
-            if kind == "disputed" and still_paused:
+            if paused_field and case.move_line_ids.filtered_domain(
+                [(paused_field, "!=", False), ("reconciled", "=", False)]
+            ):
                 continue
             case.write({"stage_id": case.stage_before_pause_id.id, "stage_before_pause_id": False})
 

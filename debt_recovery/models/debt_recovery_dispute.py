@@ -182,20 +182,11 @@ class DebtRecoveryDispute(models.Model):
             raise UserError(self.env._("The dispute %(name)s is closed already.", name=self.name))
 
     def _pause_items(self):
-        today = fields.Date.context_today(self)
         for dispute in self:
             dispute.move_line_ids.sudo().write({"debt_dispute_id": dispute.id})
             case = dispute.move_line_ids.debt_case_id[:1]
             if case:
-                undisputed = case.move_line_ids.filtered_domain(
-                    [
-                        ("debt_dispute_id", "=", False),
-                        ("reconciled", "=", False),
-                        ("amount_residual", ">", 0),
-                        ("date_maturity", "<", today),
-                    ]
-                )
-                if not undisputed:
+                if not case._debt_has_unpaused_overdue():
                     case._pause_stage("disputed")
                 case.message_post(
                     body=self.env._(

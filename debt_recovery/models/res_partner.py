@@ -60,6 +60,16 @@ class ResPartner(models.Model):
         compute="_compute_debt_case_id",
         groups=ACCOUNT_GROUPS,
     )
+    debt_promise_kept_count = fields.Integer(
+        string="Promises Kept",
+        compute="_compute_debt_promise_counts",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_promise_broken_count = fields.Integer(
+        string="Promises Broken",
+        compute="_compute_debt_promise_counts",
+        groups=ACCOUNT_GROUPS,
+    )
     debt_currency_id = fields.Many2one(
         comodel_name="res.currency",
         compute="_compute_debt_amounts",
@@ -114,6 +124,26 @@ class ResPartner(models.Model):
             partner.debt_case_id = case
             partner.debt_stage_id = case.stage_id
             partner.debt_case_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company")
+    def _compute_debt_promise_counts(self):
+        counts = {
+            (partner, state): count
+            for partner, state, count in self.env["debt.recovery.promise"]._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                    ("state", "in", ("kept", "broken")),
+                ],
+                ["partner_id", "state"],
+                ["__count"],
+            )
+        }
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            partner.debt_promise_kept_count = counts.get((commercial, "kept"), 0)
+            partner.debt_promise_broken_count = counts.get((commercial, "broken"), 0)
 
     @api.depends("commercial_partner_id")
     @api.depends_context("company", "tz")
@@ -299,6 +329,9 @@ class ResPartner(models.Model):
 
     def action_debt_schedule_next_action(self):
         return self._debt_case_or_open().action_schedule_next_action()
+
+    def action_debt_log_promise(self):
+        return self._debt_case_or_open().action_log_promise()
 
     def action_debt_change_stage(self):
         return self._debt_case_or_open().action_change_stage()

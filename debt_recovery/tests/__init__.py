@@ -7,3 +7,4 @@ from . import test_performance
 from . import test_escalation
 from . import test_reports
 from . import test_dispute
+from . import test_promise
