@@ -37,7 +37,7 @@ class TestPromise(DebtRecoveryCommon):
         invoice = self._invoice(self.customer, 400.0, days_late=10)
         case = self._case_of(self.customer)
         action = case.with_user(self.user_collector).action_log_promise()
-        form = Form(self.Promise.with_user(self.user_collector).with_context(action["context"]))
+        form = Form(self.Promise.with_user(self.user_collector).with_context(**action["context"]))
         self.assertEqual(form.amount, 400.0)
         form.date_promised = self.today + timedelta(days=5)
         promise = form.save()
