@@ -27,6 +27,7 @@
         "views/debt_recovery_communication_views.xml",
         "views/debt_recovery_dispute_views.xml",
         "views/debt_recovery_promise_views.xml",
+        "views/debt_recovery_plan_views.xml",
         "views/debt_recovery_stage_views.xml",
         "views/debt_recovery_case_views.xml",
         "views/account_move_views.xml",

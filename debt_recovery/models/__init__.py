@@ -7,6 +7,8 @@ from . import debt_recovery_communication_line
 from . import debt_recovery_dispute_reason
 from . import debt_recovery_dispute
 from . import debt_recovery_promise
+from . import debt_recovery_plan
+from . import debt_recovery_plan_instalment
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

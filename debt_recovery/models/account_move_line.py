@@ -39,6 +39,14 @@ class AccountMoveLine(models.Model):
         readonly=True,
         ondelete="set null",
     )
+    debt_plan_id = fields.Many2one(
+        comodel_name="debt.recovery.plan",
+        string="Active Payment Plan",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+    )
     debt_exclusion_reason = fields.Char(
         string="Held Back Because",
         compute="_compute_debt_exclusion_reason",
@@ -54,7 +62,7 @@ class AccountMoveLine(models.Model):
     )
 
     # === COMPUTE METHODS === #
-    @api.depends("debt_dispute_id", "debt_promise_id", "move_id.debt_no_reminder")
+    @api.depends("debt_dispute_id", "debt_promise_id", "debt_plan_id", "move_id.debt_no_reminder")
     @api.depends_context("company")
     def _compute_debt_exclusion_reason(self):
         for line in self:
@@ -63,6 +71,8 @@ class AccountMoveLine(models.Model):
                 reason = self.env._(
                     "Disputed: %(reason)s", reason=line.debt_dispute_id.reason_id.name
                 )
+            elif line.debt_plan_id:
+                reason = self.env._("In payment plan %(plan)s", plan=line.debt_plan_id.display_name)
             elif line.debt_promise_id:
                 reason = self.env._(
                     "Promised for %(date)s",
@@ -162,6 +172,7 @@ class AccountMoveLine(models.Model):
         return [
             ("debt_dispute_id", "=", False),
             ("debt_promise_id", "=", False),
+            ("debt_plan_id", "=", False),
             ("move_id.debt_no_reminder", "!=", True),
             ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
         ]

@@ -469,6 +469,20 @@ class DebtRecoveryCase(models.Model):
             },
         }
 
+    def action_open_plan_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Payment Plan"),
+            "res_model": "debt.recovery.plan.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": self.partner_id.id,
+                "default_company_id": self.company_id.id,
+            },
+        }
+
     def action_change_stage(self):
         return {
             "type": "ir.actions.act_window",
@@ -639,6 +653,7 @@ class DebtRecoveryCase(models.Model):
                 [
                     ("debt_dispute_id", "=", False),
                     ("debt_promise_id", "=", False),
+                    ("debt_plan_id", "=", False),
                     ("reconciled", "=", False),
                     ("amount_residual", ">", 0),
                     ("date_maturity", "<", today),
@@ -648,7 +663,11 @@ class DebtRecoveryCase(models.Model):
 
     def _resume_stage(self, kind):
         """Back from a pause of ``kind`` to the stage the case had reached."""
-        paused_field = {"disputed": "debt_dispute_id", "promise": "debt_promise_id"}.get(kind)
+        paused_field = {
+            "disputed": "debt_dispute_id",
+            "promise": "debt_promise_id",
+            "payment_plan": "debt_plan_id",
+        }.get(kind)
         for case in self.filtered(lambda c: c.stage_kind == kind and c.stage_before_pause_id):
             if paused_field and case.move_line_ids.filtered_domain(
                 [(paused_field, "!=", False), ("reconciled", "=", False)]

@@ -333,5 +333,8 @@ class ResPartner(models.Model):
     def action_debt_log_promise(self):
         return self._debt_case_or_open().action_log_promise()
 
+    def action_debt_open_plan_wizard(self):
+        return self._debt_case_or_open().action_open_plan_wizard()
+
     def action_debt_change_stage(self):
         return self._debt_case_or_open().action_change_stage()

@@ -8,3 +8,4 @@ from . import test_escalation
 from . import test_reports
 from . import test_dispute
 from . import test_promise
+from . import test_payment_plan

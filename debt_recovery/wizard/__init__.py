@@ -2,3 +2,4 @@ from . import debt_recovery_stage_change
 from . import debt_recovery_call_log
 from . import debt_recovery_communication_skip
 from . import debt_recovery_escalation_run
+from . import debt_recovery_plan_wizard
