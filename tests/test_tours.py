@@ -98,3 +98,15 @@ class TestRecoveryTours(HttpCase):
         self.assertEqual(comm.state, "sent")
         self.assertEqual(comm.approved_by_id, collector)
         self.assertTrue(case.activity_ids, "The hand-off leaves a call to make.")
+
+    def test_payment_plan_from_customer_form(self):
+        partner, case = self._overdue_customer("Tour Plan Customer", 1000.0, 25)
+        self.start_tour(
+            f"/odoo/action-account.res_partner_action_customer/{partner.id}",
+            "debt_recovery_plan_tour",
+            login="admin",
+        )
+        plan = self.env["debt.recovery.plan"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(plan.state, "active")
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [333.33, 333.33, 333.34])
+        self.assertEqual(case.stage_id, self.env.ref("debt_recovery.stage_payment_plan"))

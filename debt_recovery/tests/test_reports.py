@@ -129,3 +129,26 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertGreaterEqual(self._pages(pdf), 1)
         text = self._unstyled_text(self.statement, self.customer)
         self.assertIn("1,611.11", text)
+
+    def test_payment_plan_agreement(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=30)
+        wizard = (
+            self.env["debt.recovery.plan.wizard"]
+            .with_context(default_partner_id=self.customer.id, default_company_id=self.company.id)
+            .create({"instalment_count": 3})
+        )
+        wizard.move_line_ids = invoice.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        )
+        plan = self.env["debt.recovery.plan"].browse(wizard.action_create_plan()["res_id"])
+        report = self.env.ref("debt_recovery.action_report_plan_agreement")
+        html = self._html(report, plan)
+        for text in ("Payment Plan Agreement", invoice.name, "333.33", "333.34", "Signature"):
+            self.assertIn(text, html)
+        self.assertNotIn("<script>alert", html)
+        pdf = self._pdf(report, plan)
+        self.assertGreaterEqual(self._pages(pdf), 1)
+        text = " ".join(self._unstyled_text(report, plan).split())
+        self.assertIn("acknowledges owing", text)
+        self.assertIn("1,000.00", text)
+        self.assertIn("333.34", text)
