@@ -257,6 +257,19 @@ class DebtRecoveryCommunication(models.Model):
             comm._log_on_customer()
             comm.case_id._escalate_stage(level.stage_id)
 
+    def _disputed_lines(self):
+        """The customer's disputed items in this currency: shown apart, not claimed."""
+        self.ensure_one()
+        return self.env["account.move.line"].search(
+            [
+                ("partner_id", "child_of", self.partner_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("currency_id", "=", self.currency_id.id),
+                ("debt_dispute_id", "!=", False),
+                *self.env["account.move.line"]._debt_open_domain(),
+            ]
+        )
+
     def _thread(self):
         """Where the contact is on record: the case, or the customer without one."""
         self.ensure_one()

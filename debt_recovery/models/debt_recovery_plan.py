@@ -267,20 +267,20 @@ class DebtRecoveryPlan(models.Model):
                 plan._remind(instalment)
 
     def _remind(self, instalment):
+        """Email the customer a few days before an instalment (once)."""
         self.ensure_one()
         contact = self.partner_id._debt_collections_contact()
-        body = self.env._(
-            "Reminder: your instalment of %(amount)s under our payment plan is due on %(date)s.",
-            amount=format_amount(
-                self.env, instalment.amount - instalment.amount_paid, self.currency_id
-            ),
-            date=fields.Date.to_string(instalment.date_due),
+        template = self.env.ref("debt_recovery.mail_template_plan_instalment_reminder")
+        plan = self.with_context(
+            mail_notify_force_send=False,
+            instalment_amount=instalment.amount - instalment.amount_paid,
+            instalment_date=fields.Date.to_string(instalment.date_due),
         )
-        self.with_context(mail_notify_force_send=False).message_post(
-            body=body,
-            partner_ids=contact.ids if contact.email else [],
-            message_type="comment",
+        plan.message_post_with_source(
+            template,
             subtype_xmlid="mail.mt_comment",
+            message_type="comment",
+            partner_ids=contact.ids if contact.email else [],
         )
         instalment.reminder_sent = True
 

@@ -103,7 +103,10 @@ class TestPaymentPlan(DebtRecoveryCommon):
             self.assertEqual(plan.state, "breached")
             self.assertFalse(self._receivable(invoice).debt_plan_id)
             self.assertEqual(case.stage_id, stage_before, "Back at the level it had reached.")
-            self.assertTrue(case.activity_ids, "Someone is told the plan broke.")
+            self.assertTrue(
+                case.activity_ids.user_id.has_group("debt_recovery.group_debt_recovery_manager"),
+                "A recovery manager is told.",
+            )
             self.assertTrue(any("breached" in body for body in case.message_ids.mapped("body")))
 
     def test_completed_plan_closes_the_case(self):
@@ -123,8 +126,10 @@ class TestPaymentPlan(DebtRecoveryCommon):
             self.Plan._cron_check_plans()
             self.Plan._cron_check_plans()
         self.assertTrue(first.reminder_sent)
-        reminders = plan.message_ids.filtered(lambda m: "instalment" in (m.body or ""))
+        reminders = plan.message_ids.filtered(lambda m: "next instalment" in (m.body or ""))
         self.assertEqual(len(reminders), 1, "Reminded once.")
+        self.assertIn("300.00", reminders.body)
+        self.assertEqual(reminders.partner_ids, self.customer)
 
     def test_multi_currency_plan(self):
         eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])

@@ -164,6 +164,9 @@ class TestRecoveryCase(DebtRecoveryCommon):
         self.assertIn("Promised to pay", body)
         self.assertIn("Will pay on Friday", body)
         self.assertIn("Lucy Late", body)
+        # A promise heard on the phone is taken down right away.
+        action = Wizard.create({"case_id": case.id, "outcome": "promised"}).action_log()
+        self.assertEqual(action["res_model"], "debt.recovery.promise")
 
     def test_board_shows_every_stage_and_folds(self):
         self._invoice(self.customer, 100.0, days_late=8)

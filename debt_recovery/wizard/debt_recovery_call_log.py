@@ -61,4 +61,7 @@ class DebtRecoveryCallLog(models.TransientModel):
                     "next_action_note": self.next_action_note,
                 }
             )
+        if self.outcome == "promised":
+            # Take the promise down straight away.
+            return case.action_log_promise()
         return {"type": "ir.actions.act_window_close"}
