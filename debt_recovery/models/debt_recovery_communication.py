@@ -2,7 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 from odoo.tools.pdf import merge_pdf
 
 _logger = logging.getLogger(__name__)
@@ -323,7 +323,7 @@ class DebtRecoveryCommunication(models.Model):
         note = self.env._(
             "%(script)s\nAmount due: %(amount)s",
             script=script,
-            amount=f"{self.amount_total:.2f} {self.currency_id.name}",
+            amount=format_amount(self.env, self.amount_total, self.currency_id),
         )
         thread.activity_schedule(
             "mail.mail_activity_data_call",
@@ -345,11 +345,10 @@ class DebtRecoveryCommunication(models.Model):
             if flag
         ]
         body = self.env._(
-            "%(level)s (%(channels)s) for %(amount)s %(currency)s over %(count)s item(s).",
+            "%(level)s (%(channels)s) for %(amount)s over %(count)s item(s).",
             level=self.level_id.name,
             channels=", ".join(channels),
-            amount=f"{self.amount_total:.2f}",
-            currency=self.currency_id.name,
+            amount=format_amount(self.env, self.amount_total, self.currency_id),
             count=len(self.line_ids),
         )
         # sudo: every contact is logged on the customer, also when the collector

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_amount
 
 
 class DebtRecoveryDispute(models.Model):
@@ -193,7 +194,9 @@ class DebtRecoveryDispute(models.Model):
                         "%(move)s disputed (%(reason)s): reminders paused for %(amount)s.",
                         move=dispute.move_id.name,
                         reason=dispute.reason_id.name,
-                        amount=f"{dispute.amount_disputed:.2f} {dispute.currency_id.name}",
+                        amount=format_amount(
+                            self.env, dispute.amount_disputed, dispute.currency_id
+                        ),
                     ),
                     subtype_xmlid="mail.mt_note",
                 )

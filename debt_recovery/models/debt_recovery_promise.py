@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_amount
 
 
 class DebtRecoveryPromise(models.Model):
@@ -124,9 +125,8 @@ class DebtRecoveryPromise(models.Model):
             promise.move_line_ids.sudo().write({"debt_promise_id": promise.id})
             case = promise.move_line_ids.debt_case_id[:1]
             body = self.env._(
-                "Promise to pay %(amount)s %(currency)s by %(date)s, taken by %(user)s.",
-                amount=f"{promise.amount:.2f}",
-                currency=promise.currency_id.name,
+                "Promise to pay %(amount)s by %(date)s, taken by %(user)s.",
+                amount=format_amount(self.env, promise.amount, promise.currency_id),
                 date=fields.Date.to_string(promise.date_promised),
                 user=promise.user_id.name or "",
             )
@@ -167,12 +167,15 @@ class DebtRecoveryPromise(models.Model):
         self.write({"state": state, "date_closed": today})
         case = self.move_line_ids.debt_case_id[:1]
         if state == "kept":
-            body = self.env._("Promise kept: %(amount)s paid.", amount=f"{self.amount_paid:.2f}")
+            body = self.env._(
+                "Promise kept: %(amount)s paid.",
+                amount=format_amount(self.env, self.amount_paid, self.currency_id),
+            )
         else:
             body = self.env._(
                 "Promise broken: %(paid)s of %(amount)s paid. Reminders resume.",
-                paid=f"{self.amount_paid:.2f}",
-                amount=f"{self.amount:.2f}",
+                paid=format_amount(self.env, self.amount_paid, self.currency_id),
+                amount=format_amount(self.env, self.amount, self.currency_id),
             )
         thread = case or self.partner_id.sudo()
         thread.message_post(body=body, subtype_xmlid="mail.mt_note")
