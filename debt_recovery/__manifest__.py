@@ -23,6 +23,7 @@
         "data/debt_recovery_dispute_reason_data.xml",
         "wizard/debt_recovery_stage_change_views.xml",
         "wizard/debt_recovery_call_log_views.xml",
+        "wizard/debt_recovery_hold_views.xml",
         "views/debt_recovery_policy_views.xml",
         "views/debt_recovery_communication_views.xml",
         "views/debt_recovery_dispute_views.xml",
@@ -32,6 +33,7 @@
         "views/debt_recovery_case_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
         "views/debt_recovery_menus.xml",
     ],
     "demo": [

@@ -72,7 +72,7 @@ class TestRecoveryTours(HttpCase):
         )
         self.assertTrue(
             any(
-                "Will pay by transfer on Monday" in body and "Promised to pay" in body
+                "Will pay by transfer on Monday" in body and "Reached" in body
                 for body in case.message_ids.mapped("body")
             )
         )

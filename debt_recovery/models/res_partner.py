@@ -1,7 +1,8 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_amount
 
 ACCOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 
@@ -69,6 +70,43 @@ class ResPartner(models.Model):
         string="Promises Broken",
         compute="_compute_debt_promise_counts",
         groups=ACCOUNT_GROUPS,
+    )
+    debt_exposure = fields.Monetary(
+        string="Credit Exposure",
+        compute="_compute_debt_exposure",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+        help="Open receivables, draft invoices and (with Sales) confirmed orders not yet "
+        "invoiced, in company currency.",
+    )
+    debt_credit_available = fields.Monetary(
+        string="Available Credit",
+        compute="_compute_debt_exposure",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_credit_usage = fields.Float(
+        string="Credit Limit Used (%)",
+        compute="_compute_debt_exposure",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_manual_hold = fields.Boolean(
+        string="Held by Hand",
+        company_dependent=True,
+        readonly=True,
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_hold_override = fields.Boolean(
+        string="One-off Override Granted",
+        company_dependent=True,
+        readonly=True,
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_hold_reason = fields.Char(
+        string="Credit Hold",
+        compute="_compute_debt_exposure",
+        groups=ACCOUNT_GROUPS,
+        help="Why new invoices to this customer are refused (empty: not on hold).",
     )
     debt_currency_id = fields.Many2one(
         comodel_name="res.currency",
@@ -185,6 +223,127 @@ class ResPartner(models.Model):
             )
             partner.debt_overdue_invoice_ids = invoices[commercial]
 
+    @api.depends("commercial_partner_id", "credit_limit")
+    @api.depends_context("company", "tz")
+    def _compute_debt_exposure(self):
+        exposure = self._debt_exposure_by_partner()
+        reasons = self._debt_hold_reasons(exposure)
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            limit = commercial.credit_limit
+            amount = exposure.get(commercial, 0.0)
+            partner.debt_exposure = amount
+            partner.debt_credit_available = limit - amount if limit else 0.0
+            partner.debt_credit_usage = amount / limit * 100.0 if limit else 0.0
+            partner.debt_hold_reason = "; ".join(reasons.get(commercial, [])) or False
+
+    def _debt_exposure_by_partner(self):
+        """{commercial partner: exposure in company currency} in a fixed number of queries."""
+        company = self.env.company
+        commercials = self.commercial_partner_id
+        AccountMoveLine = self.env["account.move.line"]
+        exposure = dict.fromkeys(commercials, 0.0)
+        for partner, amount in AccountMoveLine._read_group(
+            [
+                ("partner_id", "in", commercials.ids),
+                ("company_id", "=", company.id),
+                *AccountMoveLine._debt_open_domain(),
+            ],
+            ["partner_id"],
+            ["amount_residual:sum"],
+        ):
+            exposure[partner.commercial_partner_id] += amount
+        for partner, amount in self.env["account.move"]._read_group(
+            [
+                ("commercial_partner_id", "in", commercials.ids),
+                ("company_id", "=", company.id),
+                ("state", "=", "draft"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+            ],
+            ["commercial_partner_id"],
+            ["amount_total_signed:sum"],
+        ):
+            exposure[partner] += amount
+        for commercial in commercials:
+            exposure[commercial] += commercial.credit_to_invoice or 0.0
+        return exposure
+
+    def _debt_hold_reasons(self, exposure=None):
+        """{commercial partner: [reasons in plain words]} for those on credit hold."""
+        company = self.env.company
+        commercials = self.commercial_partner_id
+        if exposure is None:
+            exposure = self._debt_exposure_by_partner() if company.debt_hold_on_limit else {}
+        currency = company.currency_id
+        reasons = {}
+        stage = company.debt_hold_stage_id
+        cases = {}
+        if stage:
+            for case in (
+                self.env["debt.recovery.case"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "in", commercials.ids),
+                        ("company_id", "=", company.id),
+                        ("is_closed", "=", False),
+                    ]
+                )
+            ):
+                cases[case.partner_id] = case
+        days = company.debt_hold_overdue_days
+        oldest = {}
+        if days:
+            # Read now, not from a computed field: this runs while invoices post.
+            AccountMoveLine = self.env["account.move.line"]
+            today = fields.Date.context_today(self)
+            for partner, due in AccountMoveLine._read_group(
+                [
+                    ("partner_id", "in", commercials.ids),
+                    ("company_id", "=", company.id),
+                    *AccountMoveLine._debt_open_domain(),
+                    *AccountMoveLine._debt_overdue_domain(today),
+                ],
+                ["partner_id"],
+                ["date_maturity:min"],
+            ):
+                late = (today - due).days
+                key = partner.commercial_partner_id
+                oldest[key] = max(oldest.get(key, 0), late)
+        for commercial in commercials:
+            found = []
+            if commercial.debt_manual_hold:
+                found.append(self.env._("held by hand"))
+            limit = commercial.credit_limit
+            if (
+                company.debt_hold_on_limit
+                and limit
+                and currency.compare_amounts(exposure.get(commercial, 0.0), limit) > 0
+            ):
+                found.append(
+                    self.env._(
+                        "exposure %(exposure)s is over the credit limit %(limit)s",
+                        exposure=format_amount(self.env, exposure.get(commercial, 0.0), currency),
+                        limit=format_amount(self.env, limit, currency),
+                    )
+                )
+            if days and oldest.get(commercial, 0) > days:
+                found.append(
+                    self.env._(
+                        "an invoice is %(late)s days overdue (limit %(days)s)",
+                        late=oldest[commercial],
+                        days=days,
+                    )
+                )
+            case = cases.get(commercial)
+            if case and (case.stage_id.sequence, case.stage_id.id) >= (stage.sequence, stage.id):
+                found.append(
+                    self.env._("the recovery case is at %(stage)s", stage=case.stage_id.name)
+                )
+            if found:
+                reasons[commercial] = found
+        return reasons
+
     def _search_debt_stage_id(self, operator, value):
         cases = self.env["debt.recovery.case"]._search(
             [
@@ -196,6 +355,11 @@ class ResPartner(models.Model):
         return [("commercial_partner_id", "in", cases.subselect("partner_id"))]
 
     # === CONSTRAINT METHODS === #
+    @api.constrains("credit_limit")
+    def _check_debt_credit_limit(self):
+        if any(partner.credit_limit < 0 for partner in self):
+            raise ValidationError(self.env._("A credit limit cannot be negative."))
+
     @api.constrains("debt_policy_id")
     def _check_debt_policy_company(self):
         for partner in self:
@@ -335,6 +499,49 @@ class ResPartner(models.Model):
 
     def action_debt_open_plan_wizard(self):
         return self._debt_case_or_open().action_open_plan_wizard()
+
+    def action_debt_credit_hold(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Credit Hold"),
+            "res_model": "debt.recovery.hold",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def _debt_set_hold(self, action, reason):
+        """Hold, release or grant a one-off override, with the reason on record."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give the reason: it goes on record."))
+        if action == "override" and not self.env.user.has_group(
+            "debt_recovery.group_debt_recovery_manager"
+        ):
+            raise UserError(self.env._("Only a Recovery Manager can override a credit hold."))
+        values = {
+            "hold": {"debt_manual_hold": True},
+            "release": {"debt_manual_hold": False, "debt_hold_override": False},
+            "override": {"debt_hold_override": True},
+        }[action]
+        labels = {
+            "hold": self.env._("Credit hold set"),
+            "release": self.env._("Credit hold released"),
+            "override": self.env._("One-off credit hold override granted"),
+        }
+        for partner in self.commercial_partner_id:
+            # sudo: the fields are read-only in the form; this is the only way to set them.
+            partner.sudo().write(values)
+            partner.sudo().message_post(
+                body=self.env._(
+                    "%(action)s by %(user)s: %(reason)s",
+                    action=labels[action],
+                    user=self.env.user.name,
+                    reason=reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
 
     def action_debt_change_stage(self):
         return self._debt_case_or_open().action_change_stage()

@@ -9,3 +9,4 @@ from . import test_reports
 from . import test_dispute
 from . import test_promise
 from . import test_payment_plan
+from . import test_credit_hold

@@ -26,7 +26,7 @@ registry.category("web_tour.tours").add("debt_recovery_partner_tour", {
         },
         {
             content: "Choose the outcome",
-            trigger: ".modal .o_field_widget[name=outcome] input[data-value=promised]",
+            trigger: ".modal .o_field_widget[name=outcome] input[data-value=reached]",
             run: "click",
         },
         {

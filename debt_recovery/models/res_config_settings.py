@@ -1,0 +1,11 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    debt_hold_on_limit = fields.Boolean(related="company_id.debt_hold_on_limit", readonly=False)
+    debt_hold_overdue_days = fields.Integer(
+        related="company_id.debt_hold_overdue_days", readonly=False
+    )
+    debt_hold_stage_id = fields.Many2one(related="company_id.debt_hold_stage_id", readonly=False)

@@ -1,0 +1,115 @@
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import DebtRecoveryCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCreditHold(DebtRecoveryCommon):
+    def _hold(self, action, reason="Agreed with the CFO", user=None):
+        wizard = self.env["debt.recovery.hold"].with_user(user or self.user_manager)
+        wizard.create(
+            {"partner_id": self.customer.id, "action": action, "reason": reason}
+        ).action_apply()
+
+    def test_exposure(self):
+        self.customer.credit_limit = 1000.0
+        self._invoice(self.customer, 500.0, days_late=-10)
+        self._invoice(self.customer_contact, 200.0, days_late=-20, post=False)
+        self.assertEqual(self.customer.debt_exposure, 700.0)
+        self.assertEqual(self.customer.debt_credit_available, 300.0)
+        self.assertAlmostEqual(self.customer.debt_credit_usage, 70.0)
+        self.assertFalse(self.customer.debt_hold_reason)
+
+    def test_hold_over_the_limit(self):
+        self.company.debt_hold_on_limit = True
+        self.customer.credit_limit = 1000.0
+        self._invoice(self.customer, 900.0, days_late=-10)
+        draft = self._invoice(self.customer, 200.0, days_late=-20, post=False)
+        self.assertIn("over the credit limit", self.customer.debt_hold_reason)
+        with self.assertRaises(UserError) as error:
+            draft.action_post()
+        self.assertIn("credit hold", str(error.exception))
+        self.assertIn("1,100.00", str(error.exception))
+        self.assertEqual(draft.state, "draft", "Nothing was posted.")
+        # Credit notes and payments still go through.
+        self._pay(self.customer.invoice_ids.filtered(lambda m: m.state == "posted"), amount=300.0)
+        draft.action_post()
+        self.assertEqual(draft.state, "posted", "The hold lifted when the customer paid.")
+
+    def test_hold_on_days_overdue_lifts_on_payment(self):
+        self.company.debt_hold_overdue_days = 30
+        late = self._invoice(self.customer, 100.0, days_late=40)
+        draft = self._invoice(self.customer, 50.0, days_late=-20, post=False)
+        with self.assertRaises(UserError):
+            draft.action_post()
+        self._pay(late)
+        self.assertFalse(self.customer.debt_hold_reason)
+        draft.action_post()
+        self.assertEqual(draft.state, "posted")
+
+    def test_hold_on_recovery_stage(self):
+        self.company.debt_hold_stage_id = self.stage_formal_notice
+        self._invoice(self.customer, 100.0, days_late=5)
+        draft = self._invoice(self.customer, 50.0, days_late=-20, post=False)
+        draft.action_post()
+        self._case_of(self.customer).stage_id = self.env.ref("debt_recovery.stage_legal")
+        other = self._invoice(self.customer, 60.0, days_late=-20, post=False)
+        with self.assertRaises(UserError) as error:
+            other.action_post()
+        self.assertIn("Legal Action", str(error.exception))
+
+    def test_manual_hold_override_and_release(self):
+        draft = self._invoice(self.customer, 50.0, days_late=-20, post=False)
+        with self.assertRaises(UserError):
+            self._hold("hold", reason="  ")
+        self._hold("hold", reason="Cheque bounced", user=self.user_collector)
+        self.assertTrue(self.customer.debt_manual_hold)
+        with self.assertRaises(UserError):
+            draft.action_post()
+        with self.assertRaises(UserError):
+            self._hold("override", user=self.user_collector)
+        self._hold("override", reason="Urgent order, paid upfront")
+        draft.action_post()
+        self.assertEqual(draft.state, "posted")
+        self.assertFalse(self.customer.debt_hold_override, "A one-off override is used up.")
+        again = self._invoice(self.customer, 20.0, days_late=-20, post=False)
+        with self.assertRaises(UserError):
+            again.action_post()
+        self._hold("release", reason="Cheque cleared", user=self.user_collector)
+        again.action_post()
+        bodies = " ".join(self.customer.message_ids.mapped("body"))
+        for text in (
+            "Cheque bounced",
+            "Urgent order, paid upfront",
+            "override used",
+            "Cheque cleared",
+        ):
+            self.assertIn(text, bodies)
+
+    def test_bad_settings_are_refused(self):
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self.customer.credit_limit = -1.0
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self.company.debt_hold_overdue_days = -5
+
+    def test_exposure_queries_do_not_grow(self):
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Exposure {i}", "is_company": True, "credit_limit": 100.0}
+                for i in range(30)
+            ]
+        )
+        for partner in partners:
+            self._invoice(partner, 10.0, days_late=3)
+
+        def count(records):
+            self.env.invalidate_all()
+            records = records.browse(records.ids)
+            before = self.env.cr.sql_log_count
+            records.mapped("debt_hold_reason")
+            records.mapped("debt_exposure")
+            return self.env.cr.sql_log_count - before
+
+        count(partners[20:])
+        self.assertEqual(count(partners[:5]), count(partners))
