@@ -12,7 +12,7 @@ if [ -z "${DR_SKIP_LINT:-}" ]; then
     log "Linting (ruff, pylint-odoo)"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
-    "$VENV/bin/pylint" --rcfile=.pylintrc debt_recovery
+    "$VENV/bin/pylint" --rcfile=.pylintrc debt_recovery debt_recovery_sale
 fi
 
 # A template database with `account` installed (no demo data), built once.
@@ -34,10 +34,10 @@ cleanup() {
     rm -rf "${FILESTORE:?}/$DB"
 }
 trap cleanup EXIT
-log "Creating the test database $DB and installing debt_recovery (no demo data)"
+log "Creating the test database $DB and installing debt_recovery and debt_recovery_sale (no demo data)"
 createdb -T "$TEMPLATE" "$DB"
 if [ -d "$FILESTORE/$TEMPLATE" ]; then mkdir -p "$FILESTORE" && cp -a "$FILESTORE/$TEMPLATE" "$FILESTORE/$DB"; fi
-odoo_bin -d "$DB" -i debt_recovery --without-demo=all --stop-after-init --log-level=warn
+odoo_bin -d "$DB" -i debt_recovery,debt_recovery_sale --without-demo=all --stop-after-init --log-level=warn
 
 CONF="$DR_HOME/pytest-odoo.conf"
 cat > "$CONF" <<CONF
@@ -53,7 +53,7 @@ log "Running the test suite"
 export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
 export DR_PY="$PY" ODOO_SRC REPO_DIR
 JUNIT="$DR_HOME/junit-$$.xml"
-[ $# -gt 0 ] || set -- debt_recovery/tests tests
+[ $# -gt 0 ] || set -- debt_recovery/tests debt_recovery_sale/tests tests
 set +e
 "$VENV/bin/pytest" -p no:cacheprovider --odoo-config="$CONF" --odoo-http \
     --junitxml="$JUNIT" -rs "$@"

@@ -264,9 +264,14 @@ class ResPartner(models.Model):
             ["amount_total_signed:sum"],
         ):
             exposure[partner] += amount
-        for commercial in commercials:
-            exposure[commercial] += commercial.credit_to_invoice or 0.0
+        for commercial, amount in self._debt_exposure_extra(commercials).items():
+            exposure[commercial] = exposure.get(commercial, 0.0) + amount
         return exposure
+
+    def _debt_exposure_extra(self, commercials):
+        """Other commitments counted in the exposure ({partner: amount} in company
+        currency); debt_recovery_sale adds confirmed orders not yet invoiced."""
+        return {}
 
     def _debt_hold_reasons(self, exposure=None):
         """{commercial partner: [reasons in plain words]} for those on credit hold."""
