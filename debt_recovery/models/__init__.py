@@ -15,3 +15,4 @@ from . import account_partial_reconcile
 from . import res_partner
 from . import res_company
 from . import res_config_settings
+from . import debt_recovery_risk

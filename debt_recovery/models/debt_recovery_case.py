@@ -132,6 +132,12 @@ class DebtRecoveryCase(models.Model):
         compute="_compute_overdue",
     )
     overdue_invoice_count = fields.Integer(compute="_compute_overdue")
+    risk_score = fields.Integer(compute="_compute_risk", string="Risk Score")
+    risk_band = fields.Selection(
+        selection=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+        compute="_compute_risk",
+        string="Risk",
+    )
     communication_ids = fields.One2many(
         comodel_name="debt.recovery.communication",
         inverse_name="case_id",
@@ -264,6 +270,16 @@ class DebtRecoveryCase(models.Model):
             env._("Overdue in %(currency)s", currency=self.currency_id.name),
         )
         return head + rows + Markup("</tbody></table>")
+
+    def _compute_risk(self):
+        risks = self.env["debt.recovery.risk"].search(
+            [("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids)]
+        )
+        risk_of = {(risk.partner_id, risk.company_id): risk for risk in risks}
+        for case in self:
+            risk = risk_of.get((case.partner_id, case.company_id))
+            case.risk_score = risk.score if risk else 0
+            case.risk_band = risk.band if risk else False
 
     @api.depends("communication_ids")
     def _compute_communication_count(self):

@@ -108,6 +108,24 @@ class ResPartner(models.Model):
         groups=ACCOUNT_GROUPS,
         help="Why new invoices to this customer are refused (empty: not on hold).",
     )
+    debt_risk_id = fields.Many2one(
+        comodel_name="debt.recovery.risk",
+        string="Payment Risk",
+        compute="_compute_debt_risk",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_risk_score = fields.Integer(
+        string="Risk Score", compute="_compute_debt_risk", groups=ACCOUNT_GROUPS
+    )
+    debt_risk_band = fields.Selection(
+        selection=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
+        string="Risk Band",
+        compute="_compute_debt_risk",
+        groups=ACCOUNT_GROUPS,
+    )
+    debt_risk_reasons = fields.Text(
+        string="Risk Reasons", compute="_compute_debt_risk", groups=ACCOUNT_GROUPS
+    )
     debt_currency_id = fields.Many2one(
         comodel_name="res.currency",
         compute="_compute_debt_amounts",
@@ -222,6 +240,23 @@ class ResPartner(models.Model):
                 (today - oldest[commercial]).days if commercial in oldest else 0
             )
             partner.debt_overdue_invoice_ids = invoices[commercial]
+
+    @api.depends("commercial_partner_id")
+    @api.depends_context("company")
+    def _compute_debt_risk(self):
+        risks = self.env["debt.recovery.risk"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+            ]
+        )
+        risk_of = {risk.partner_id: risk for risk in risks}
+        for partner in self:
+            risk = risk_of.get(partner.commercial_partner_id, risks.browse())
+            partner.debt_risk_id = risk
+            partner.debt_risk_score = risk.score
+            partner.debt_risk_band = risk.band
+            partner.debt_risk_reasons = risk.reasons
 
     @api.depends("commercial_partner_id", "credit_limit")
     @api.depends_context("company", "tz")
@@ -504,6 +539,15 @@ class ResPartner(models.Model):
 
     def action_debt_open_plan_wizard(self):
         return self._debt_case_or_open().action_open_plan_wizard()
+
+    def action_debt_apply_suggested_limit(self):
+        self.ensure_one()
+        if not self.env.user.has_group("debt_recovery.group_debt_recovery_manager"):
+            raise UserError(self.env._("Only a Recovery Manager can change credit limits."))
+        risk = self.commercial_partner_id.debt_risk_id
+        if not risk:
+            raise UserError(self.env._("There is no risk assessment for this customer yet."))
+        risk.sudo().action_apply_suggested_limit()
 
     def action_debt_credit_hold(self):
         self.ensure_one()
