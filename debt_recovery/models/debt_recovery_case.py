@@ -132,7 +132,7 @@ class DebtRecoveryCase(models.Model):
         compute="_compute_overdue",
     )
     overdue_invoice_count = fields.Integer(compute="_compute_overdue")
-    risk_score = fields.Integer(compute="_compute_risk", string="Risk Score")
+    risk_score = fields.Integer(compute="_compute_risk")
     risk_band = fields.Selection(
         selection=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
         compute="_compute_risk",
