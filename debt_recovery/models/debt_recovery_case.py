@@ -132,6 +132,11 @@ class DebtRecoveryCase(models.Model):
         compute="_compute_overdue",
     )
     overdue_invoice_count = fields.Integer(compute="_compute_overdue")
+    credit_limit = fields.Float(related="partner_id.credit_limit", string="Credit Limit")
+    debt_exposure = fields.Monetary(
+        related="partner_id.debt_exposure", string="Credit Exposure", currency_field="currency_id"
+    )
+    debt_hold_reason = fields.Char(related="partner_id.debt_hold_reason", string="Credit Hold")
     risk_score = fields.Integer(compute="_compute_risk")
     risk_band = fields.Selection(
         selection=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
