@@ -9,8 +9,10 @@ _logger = logging.getLogger(__name__)
 
 ESCALATION_LOCK = "debt_recovery_escalation"
 BATCH_SIZE = 500
+SEND_BATCH_SIZE = 100
 
 COMMUNICATION_STATES = [
+    ("queued", "To Send"),
     ("to_approve", "To Approve"),
     ("sent", "Sent"),
     ("failed", "Failed"),
@@ -244,8 +246,10 @@ class DebtRecoveryCommunication(models.Model):
 
     # === BUSINESS METHODS === #
     def _send(self):
-        """Send through each channel of the level; the record says what happened."""
-        for comm in self:
+        """Send through each channel of the level; the record says what happened.
+
+        Only communications not sent yet are sent: never twice."""
+        for comm in self.filtered(lambda c: c.state in ("queued", "to_approve")):
             level = comm.level_id
             if comm.channel_email:
                 comm._send_email()
@@ -366,19 +370,36 @@ class DebtRecoveryCommunication(models.Model):
         the next one, so a run killed in the middle resumes where it stopped.
         """
         companies = self.env["res.company"].search([])
-        result = self._run_escalation(companies, limit=BATCH_SIZE)
+        result = self._run_escalation(companies, limit=BATCH_SIZE, send=False)
         if result is None:
             return
         done, remaining = result
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self.env.ref("debt_recovery.ir_cron_debt_recovery_send")._trigger()
 
     @api.model
-    def _run_escalation(self, companies, partners=None, limit=None, dry_run=False):
+    def _cron_send_queued(self):
+        """Send the communications the escalation queued, a batch at a time.
+
+        Each is sent once: its state leaves "To Send" in the same transaction
+        as the email it queues.
+        """
+        queued = self.search([("state", "=", "queued")], limit=SEND_BATCH_SIZE, order="id")
+        queued._send()
+        remaining = self.search_count([("state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)
+
+    @api.model
+    def _run_escalation(self, companies, partners=None, limit=None, dry_run=False, send=True):
         """Create today's communications.
 
         Exactly once: a transaction-level advisory lock keeps two runs apart, and
         a unique (item, level) constraint refuses any second communication of a
         level for an item, whatever happens.
+
+        With ``send`` False (the daily cron), communications are queued and a
+        second cron sends them, so that this run costs a fixed number of queries
+        per batch of customers.
 
         :return: ``(done, remaining)`` customers, or the preview with ``dry_run``;
                  None when another run holds the lock.
@@ -407,7 +428,7 @@ class DebtRecoveryCommunication(models.Model):
                 plans.append(plan)
         if dry_run:
             return plans
-        self._create_communications(plans, today)
+        self._create_communications(plans, today, send=send)
         return len(todo), len(keys) - len(todo)
 
     @api.model
@@ -436,7 +457,7 @@ class DebtRecoveryCommunication(models.Model):
         }
 
     @api.model
-    def _create_communications(self, plans, today):
+    def _create_communications(self, plans, today, send=True):
         if not plans:
             return self.browse()
         Case = self.env["debt.recovery.case"].sudo()
@@ -445,7 +466,8 @@ class DebtRecoveryCommunication(models.Model):
         Case._sync_cases(customers)
         cases = Case.search([("partner_id", "in", customers.ids), ("is_closed", "=", False)])
         case_of = {(case.partner_id, case.company_id): case for case in cases}
-        comms = self.create(
+        # Each communication logs itself on the case and the customer when sent.
+        comms = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(
             [
                 {
                     "company_id": plan["company"].id,
@@ -455,7 +477,7 @@ class DebtRecoveryCommunication(models.Model):
                     "currency_id": plan["currency"].id,
                     "level_id": plan["level"].id,
                     "date": today,
-                    "state": "to_approve",
+                    "state": "to_approve" if plan["level"].needs_approval else "queued",
                     "channel_email": plan["email"],
                     "channel_letter": plan["letter"],
                     "channel_phone": plan["phone"],
@@ -479,5 +501,6 @@ class DebtRecoveryCommunication(models.Model):
         self.env["account.move.line"]._debt_mark_levels(
             [pair for plan in plans for pair in plan["line_levels"]], today
         )
-        comms.filtered(lambda c: not c.level_id.needs_approval)._send()
+        if send:
+            comms.filtered(lambda c: c.state == "queued")._send()
         return comms

@@ -467,9 +467,40 @@ class TestEscalationRecords(DebtRecoveryCommon):
         count(partners[20:30])  # warm the registry caches
         self.assertEqual(count(partners[:10]), count(partners), "Queries must not grow.")
 
-    def test_daily_cron_sends(self):
+    def test_daily_cron_queues_then_sends(self):
         self._invoice(self.customer, 100.0, days_late=10)
         self.env.ref("debt_recovery.ir_cron_debt_recovery_escalate").method_direct_trigger()
         comm = self.Communication.search([("partner_id", "=", self.customer.id)])
         self.assertEqual(comm.level_id, self.friendly)
+        self.assertEqual(comm.state, "queued", "The escalation only queues.")
+        self.assertFalse(comm.mail_message_id)
+        send_cron = self.env.ref("debt_recovery.ir_cron_debt_recovery_send")
+        send_cron.method_direct_trigger()
         self.assertEqual(comm.state, "sent")
+        message = comm.mail_message_id
+        self.assertTrue(message)
+        send_cron.method_direct_trigger()
+        comm._send()
+        self.assertEqual(comm.mail_message_id, message, "Never sent twice.")
+
+    def test_escalation_run_queries_do_not_grow(self):
+        partners = self.env["res.partner"].create(
+            [
+                {"name": f"Run {i}", "is_company": True, "email": f"r{i}@example.com"}
+                for i in range(40)
+            ]
+        )
+        for index, partner in enumerate(partners):
+            self._invoice(partner, 50.0 + index, days_late=10 + index % 5)  # one level
+
+        def count(customers):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            done, _remaining = self.Communication._run_escalation(
+                self.company, partners=customers.browse(customers.ids), send=False
+            )
+            self.assertEqual(done, len(customers))
+            return self.env.cr.sql_log_count - before
+
+        count(partners[30:35])  # warm the registry caches
+        self.assertEqual(count(partners[:5]), count(partners[5:30]), "Queries must not grow.")
