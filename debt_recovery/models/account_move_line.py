@@ -133,6 +133,13 @@ class AccountMoveLine(models.Model):
             return ["|", (date_field, "=", False), (date_field, ">=", today)]
         return [(date_field, "=", fields.Date.subtract(today, days=value))]
 
+    def _debt_are_open_items_of(self, customer):
+        """Whether these are all open receivable items of ``customer`` (a plan,
+        a promise or a dispute covers nothing else)."""
+        return self.partner_id.commercial_partner_id == customer and not any(
+            line.account_type != "asset_receivable" or line.reconciled for line in self
+        )
+
     @api.model
     def _debt_negate(self, domain):
         return ["!", *expression.normalize_domain(domain)]

@@ -131,8 +131,8 @@ class DebtRecoveryDispute(models.Model):
                         "There is nothing open to dispute on %(move)s.", move=dispute.move_id.name
                     )
                 )
-            if lines.move_id != dispute.move_id or any(
-                line.account_type != "asset_receivable" or line.reconciled for line in lines
+            if lines.move_id != dispute.move_id or not lines._debt_are_open_items_of(
+                dispute.partner_id
             ):
                 raise ValidationError(
                     self.env._("Only open receivable items of the invoice itself can be disputed.")

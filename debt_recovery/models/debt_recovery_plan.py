@@ -151,9 +151,7 @@ class DebtRecoveryPlan(models.Model):
             lines = plan.move_line_ids
             if plan.grace_days < 0 or plan.fee_amount < 0:
                 raise ValidationError(self.env._("Grace days and fee cannot be negative."))
-            if lines.partner_id.commercial_partner_id != plan.partner_id or any(
-                line.account_type != "asset_receivable" or line.reconciled for line in lines
-            ):
+            if not lines._debt_are_open_items_of(plan.partner_id):
                 raise ValidationError(
                     self.env._("A plan covers open receivable items of its own customer only.")
                 )
@@ -210,6 +208,16 @@ class DebtRecoveryPlan(models.Model):
         for plan in self.filtered(lambda p: p.state == "active"):
             plan._end("cancelled")
         self.filtered(lambda p: p.state in ("draft", "proposed")).write({"state": "cancelled"})
+
+    def _get_form_action(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
 
     def action_print_agreement(self):
         return self.env.ref("debt_recovery.action_report_plan_agreement").report_action(self)

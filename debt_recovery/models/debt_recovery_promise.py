@@ -97,9 +97,7 @@ class DebtRecoveryPromise(models.Model):
             if promise.grace_days < 0:
                 raise ValidationError(self.env._("The grace period cannot be negative."))
             lines = promise.move_line_ids
-            if lines.partner_id.commercial_partner_id != promise.partner_id or any(
-                line.account_type != "asset_receivable" or line.reconciled for line in lines
-            ):
+            if not lines._debt_are_open_items_of(promise.partner_id):
                 raise ValidationError(
                     self.env._("A promise covers open receivable items of its own customer only.")
                 )

@@ -146,24 +146,12 @@ class DebtRecoveryPlanWizard(models.TransientModel):
         """Create the plan the customer agreed to, and activate it."""
         plan = self._create_plan()
         plan.action_activate()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "debt.recovery.plan",
-            "res_id": plan.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return plan._get_form_action()
 
     def action_create_proposal(self):
         plan = self._create_plan()
         plan.action_propose()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "debt.recovery.plan",
-            "res_id": plan.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
+        return plan._get_form_action()
 
     def _create_plan(self):
         self._check_input()
