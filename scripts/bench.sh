@@ -7,20 +7,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_all
 SIZE="${1:?usage: scripts/bench.sh small|medium|large}"
 DB="dr_bench_$SIZE"
-FILESTORE="$HOME/.local/share/Odoo/filestore"
 if psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
     log "$DB exists: reusing it"
     exit 0
 fi
-bash "$REPO_DIR/scripts/test.sh" --co -q >/dev/null 2>&1 || true  # builds dr_tmpl_account if missing
+ensure_template_db
 WIP="${DB}_wip"
 dropdb --if-exists "$WIP"
-createdb -T dr_tmpl_account "$WIP"
-[ -d "$FILESTORE/dr_tmpl_account" ] && cp -a "$FILESTORE/dr_tmpl_account" "$FILESTORE/$WIP"
+createdb -T "$TEMPLATE" "$WIP"
+if [ -d "$FILESTORE/$TEMPLATE" ]; then cp -a "$FILESTORE/$TEMPLATE" "$FILESTORE/$WIP"; fi
 odoo_bin -d "$WIP" -i debt_recovery --without-demo=all --stop-after-init --log-level=warn
 log "Generating $SIZE data"
 PYTHONPATH="$ODOO_SRC" "$PY" "$REPO_DIR/bench/generate.py" "$SIZE" "$WIP" \
     --addons-path="$ODOO_SRC/addons,$REPO_DIR"
 psql -d postgres -qc "ALTER DATABASE $WIP RENAME TO $DB"
-[ -d "$FILESTORE/$WIP" ] && mv "$FILESTORE/$WIP" "$FILESTORE/$DB"
+if [ -d "$FILESTORE/$WIP" ]; then mv "$FILESTORE/$WIP" "$FILESTORE/$DB"; fi
 log "Built $DB (use it as a template: createdb -T $DB <copy>)"

@@ -92,6 +92,22 @@ odoo_bin() {
     "$PY" "$ODOO_SRC/odoo-bin" --db_host= --addons-path="$ODOO_SRC/addons,$REPO_DIR" "$@"
 }
 
+# A template database with `account` installed (no demo data), built once.
+# A database copy needs its filestore too (company logo, assets).
+TEMPLATE=dr_tmpl_account
+FILESTORE="$HOME/.local/share/Odoo/filestore"
+ensure_template_db() {
+    if psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$TEMPLATE'" | grep -q 1; then
+        return
+    fi
+    log "Building the template database $TEMPLATE (account, no demo data)"
+    dropdb --if-exists "${TEMPLATE}_wip"
+    odoo_bin -d "${TEMPLATE}_wip" -i account --without-demo=all --stop-after-init --log-level=warn
+    psql -d postgres -qc "ALTER DATABASE ${TEMPLATE}_wip RENAME TO $TEMPLATE"
+    rm -rf "${FILESTORE:?}/$TEMPLATE"
+    if [ -d "$FILESTORE/${TEMPLATE}_wip" ]; then mv "$FILESTORE/${TEMPLATE}_wip" "$FILESTORE/$TEMPLATE"; fi
+}
+
 setup_all() {
     ensure_system_packages
     ensure_odoo_src

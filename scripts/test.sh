@@ -15,18 +15,7 @@ if [ -z "${DR_SKIP_LINT:-}" ]; then
     "$VENV/bin/pylint" --rcfile=.pylintrc debt_recovery debt_recovery_sale
 fi
 
-# A template database with `account` installed (no demo data), built once.
-# A database copy needs its filestore too (company logo, assets).
-TEMPLATE=dr_tmpl_account
-FILESTORE="$HOME/.local/share/Odoo/filestore"
-if ! psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$TEMPLATE'" | grep -q 1; then
-    log "Building the template database $TEMPLATE (account, no demo data)"
-    dropdb --if-exists "${TEMPLATE}_wip"
-    odoo_bin -d "${TEMPLATE}_wip" -i account --without-demo=all --stop-after-init --log-level=warn
-    psql -d postgres -qc "ALTER DATABASE ${TEMPLATE}_wip RENAME TO $TEMPLATE"
-    rm -rf "$FILESTORE/$TEMPLATE"
-    if [ -d "$FILESTORE/${TEMPLATE}_wip" ]; then mv "$FILESTORE/${TEMPLATE}_wip" "$FILESTORE/$TEMPLATE"; fi
-fi
+ensure_template_db
 
 DB="dr_test_$$"
 cleanup() {
