@@ -619,11 +619,9 @@ class DebtRecoveryCase(models.Model):
                 for partner, company in to_create
             ]
         )
-        for case in new_cases:
-            case.message_post(
-                body=self.env._("Case opened: the customer has overdue receivables."),
-                subtype_xmlid="mail.mt_note",
-            )
+        # One batch of chatter notes, not one message_post per case.
+        body = self.env._("Case opened: the customer has overdue receivables.")
+        new_cases._message_log_batch(bodies=dict.fromkeys(new_cases.ids, body))
 
         # 2. New receivable items of customers with an open case join the case.
         open_cases._attach_open_lines()
@@ -639,11 +637,8 @@ class DebtRecoveryCase(models.Model):
         )
         if to_close:
             to_close.write({"stage_id": closed_stage.id})
-            for case in to_close:
-                case.message_post(
-                    body=self.env._("Closed as recovered: nothing is overdue any more."),
-                    subtype_xmlid="mail.mt_note",
-                )
+            body = self.env._("Closed as recovered: nothing is overdue any more.")
+            to_close._message_log_batch(bodies=dict.fromkeys(to_close.ids, body))
 
     def _escalate_stage(self, stage):
         """Move the cases up to ``stage`` (never down, never out of a manual track)."""
