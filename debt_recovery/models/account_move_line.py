@@ -4,6 +4,12 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
+PAUSE_FIELDS = {
+    "debt.recovery.dispute": "debt_dispute_id",
+    "debt.recovery.promise": "debt_promise_id",
+    "debt.recovery.plan": "debt_plan_id",
+}
+
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
@@ -308,6 +314,18 @@ class AccountMoveLine(models.Model):
             )
         lines = self.browse([line.id for line, _level in line_levels])
         lines.invalidate_recordset(["debt_level_id", "debt_level_date"])
+
+    def _debt_end_pause(self, pause, paused_days):
+        """Release these items from ``pause`` (a dispute, a promise or a plan).
+
+        The paused days do not count as time since the items' last level.
+        """
+        fname = PAUSE_FIELDS[pause._name]
+        # sudo: the pause fields are read-only on journal items; releasing them
+        # follows from the pause's own (access-checked) state change.
+        lines = self.filtered_domain([(fname, "=", pause.id)]).sudo()
+        lines._debt_shift_level_dates(paused_days)
+        lines.write({fname: False})
 
     def _debt_shift_level_dates(self, days):
         """Move the last level dates forward: a pause does not count as waiting."""

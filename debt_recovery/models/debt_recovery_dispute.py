@@ -204,10 +204,7 @@ class DebtRecoveryDispute(models.Model):
     def _close(self, state):
         today = fields.Date.context_today(self)
         for dispute in self:
-            lines = dispute.move_line_ids.filtered_domain([("debt_dispute_id", "=", dispute.id)])
-            # The pause does not count towards the days since the last reminder.
-            lines.sudo()._debt_shift_level_dates((today - dispute.date).days)
-            lines.sudo().write({"debt_dispute_id": False})
+            dispute.move_line_ids._debt_end_pause(dispute, (today - dispute.date).days)
         self.write({"state": state, "date_closed": today})
         for dispute in self:
             case = dispute.move_line_ids.debt_case_id[:1]

@@ -295,11 +295,13 @@ class DebtRecoveryPlan(models.Model):
     def _end(self, state):
         self.ensure_one()
         today = fields.Date.context_today(self)
-        lines = self.move_line_ids.filtered_domain([("debt_plan_id", "=", self.id)])
-        if state != "breached" or self.resume_at == "same":
-            # The plan's duration does not count as time since the last reminder.
-            lines.sudo()._debt_shift_level_dates((today - (self.date_agreement or today)).days)
-        lines.sudo().write({"debt_plan_id": False})
+        # Resuming at the next level: the plan's duration counts as waiting.
+        paused = (
+            (today - (self.date_agreement or today)).days
+            if state != "breached" or self.resume_at == "same"
+            else 0
+        )
+        self.move_line_ids._debt_end_pause(self, paused)
         self.write({"state": state, "date_closed": today})
         case = self.case_id
         messages = {

@@ -158,10 +158,7 @@ class DebtRecoveryPromise(models.Model):
 
     def _close(self, state, today):
         self.ensure_one()
-        lines = self.move_line_ids.filtered_domain([("debt_promise_id", "=", self.id)])
-        # Waiting for a promise is not waiting after a reminder.
-        lines.sudo()._debt_shift_level_dates((today - self.date).days)
-        lines.sudo().write({"debt_promise_id": False})
+        self.move_line_ids._debt_end_pause(self, (today - self.date).days)
         self.write({"state": state, "date_closed": today})
         case = self.move_line_ids.debt_case_id[:1]
         if state == "kept":
