@@ -38,6 +38,11 @@ http_port = ${DR_TEST_HTTP_PORT:-8169}
 without_demo = all
 CONF
 
+# Odoo gives Chromium 10 s to start; its very first start on a machine (font
+# and profile caches) can take longer, and the tour would be skipped: warm it up.
+timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+    --disable-background-networking --dump-dom about:blank >/dev/null 2>&1 || true
+
 log "Running the test suite"
 export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
 export DR_PY="$PY" ODOO_SRC REPO_DIR
