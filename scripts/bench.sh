@@ -1,25 +1,65 @@
 #!/usr/bin/env bash
-# Benchmark data (issue 6, work in progress): build a database of a given size
-# through the real ORM and accounting, kept as a template for measured runs.
-#   scripts/bench.sh small|medium|large
+# Benchmark (see README, "Benchmark").
+#   scripts/bench.sh build small|medium|large
+#       Build the size's database through the real ORM and accounting, kept
+#       as the template dr_bench_<size> that every measured run copies.
+#   scripts/bench.sh measure [SIZE...]          (default: small medium)
+#       Build what is missing, install OCA account_credit_control from PyPI,
+#       run every measurement and write bench/RESULTS.md.
+#       BENCH_RUNS=<n> runs per figure (default 3); BENCH_OUT=<file>.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_all
-SIZE="${1:?usage: scripts/bench.sh small|medium|large}"
-DB="dr_bench_$SIZE"
-if psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
-    log "$DB exists: reusing it"
-    exit 0
-fi
-ensure_template_db
-WIP="${DB}_wip"
-dropdb --if-exists "$WIP"
-createdb -T "$TEMPLATE" "$WIP"
-if [ -d "$FILESTORE/$TEMPLATE" ]; then cp -a "$FILESTORE/$TEMPLATE" "$FILESTORE/$WIP"; fi
-odoo_bin -d "$WIP" -i debt_recovery --without-demo=all --stop-after-init --log-level=warn
-log "Generating $SIZE data"
-PYTHONPATH="$ODOO_SRC" "$PY" "$REPO_DIR/bench/generate.py" "$SIZE" "$WIP" \
-    --addons-path="$ODOO_SRC/addons,$REPO_DIR"
-psql -d postgres -qc "ALTER DATABASE $WIP RENAME TO $DB"
-if [ -d "$FILESTORE/$WIP" ]; then mv "$FILESTORE/$WIP" "$FILESTORE/$DB"; fi
-log "Built $DB (use it as a template: createdb -T $DB <copy>)"
+
+OCA_DIR="$DR_HOME/oca"
+OCA_SPEC='odoo-addon-account-credit-control==18.0.*'
+
+build() {
+    local size="$1" db="dr_bench_$1"
+    if psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
+        log "$db exists: reusing it (drop it to rebuild)"
+        return
+    fi
+    ensure_template_db
+    local wip="${db}_wip" started=$SECONDS
+    dropdb --if-exists "$wip"
+    rm -rf "${FILESTORE:?}/$wip"
+    createdb -T "$TEMPLATE" "$wip"
+    if [ -d "$FILESTORE/$TEMPLATE" ]; then cp -a "$FILESTORE/$TEMPLATE" "$FILESTORE/$wip"; fi
+    odoo_bin -d "$wip" -i debt_recovery --without-demo=all --stop-after-init --log-level=warn
+    log "Generating $size data"
+    PYTHONPATH="$ODOO_SRC" "$PY" "$REPO_DIR/bench/generate.py" "$size" "$wip" \
+        --addons-path="$ODOO_SRC/addons,$REPO_DIR"
+    psql -d postgres -qc "ALTER DATABASE $wip RENAME TO $db"
+    if [ -d "$FILESTORE/$wip" ]; then mv "$FILESTORE/$wip" "$FILESTORE/$db"; fi
+    log "Built $db in $((SECONDS - started)) s (a template: createdb -T $db <copy>)"
+}
+
+ensure_oca() {
+    if [ ! -f "$OCA_DIR/odoo/addons/account_credit_control/__manifest__.py" ]; then
+        log "Installing OCA account_credit_control ($OCA_SPEC) into $OCA_DIR"
+        # --no-deps: the wheel declares Odoo itself as a dependency.
+        "$PY" -m pip install -q --no-deps --target "$OCA_DIR" "$OCA_SPEC"
+    fi
+}
+
+case "${1:-}" in
+    build)
+        build "${2:?usage: scripts/bench.sh build small|medium|large}"
+        ;;
+    measure)
+        shift
+        sizes=("$@")
+        [ ${#sizes[@]} -gt 0 ] || sizes=(small medium)
+        for size in "${sizes[@]}"; do build "$size"; done
+        ensure_oca
+        "$PY" "$REPO_DIR/bench/measure.py" run --sizes "${sizes[@]}" \
+            --runs "${BENCH_RUNS:-3}" --out "${BENCH_OUT:-$REPO_DIR/bench/RESULTS.md}" \
+            --addons-path "$ODOO_SRC/addons,$REPO_DIR" --oca-path "$OCA_DIR/odoo/addons" \
+            --odoo-src "$ODOO_SRC"
+        ;;
+    *)
+        echo "usage: scripts/bench.sh build SIZE | measure [SIZE...]" >&2
+        exit 2
+        ;;
+esac

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 from odoo.tools.pdf import merge_pdf
@@ -220,18 +220,29 @@ class DebtRecoveryCommunication(models.Model):
         }
 
     def _render_letters_pdf(self):
-        """One PDF with every letter, each rendered on its own then merged.
+        """One PDF with every letter.
 
-        Rendered one by one: wkhtmltopdf builds without patched Qt (Debian's)
-        cannot render several documents in one call.
+        Letters on the standard letter are printed a company at a time, each
+        batch as one document (one wkhtmltopdf call, the letters on new pages):
+        wkhtmltopdf builds without patched Qt (Debian's) cannot render several
+        documents in one call. Letters of a level with its own report are
+        rendered one by one and merged after them.
         """
         default = self.env.ref("debt_recovery.action_report_recovery_letter")
+        batch_report = self.env.ref("debt_recovery.action_report_recovery_letters_batch")
         Report = self.env["ir.actions.report"]
+        standard = self.filtered(lambda c: c.level_id.report_id in (default, Report))
         pdfs = []
-        for letter in self:
-            pdf, _fmt = Report._render_qweb_pdf(letter.level_id.report_id or default, letter.ids)
+        for company in standard.company_id:
+            letters = standard.filtered(lambda c, company=company: c.company_id == company)
+            pdf, _fmt = Report.with_company(company)._render_qweb_pdf(
+                batch_report, res_ids=None, data={"letter_ids": letters.ids}
+            )
             pdfs.append(pdf)
-        return merge_pdf(pdfs)
+        for letter in self - standard:
+            pdf, _fmt = Report._render_qweb_pdf(letter.level_id.report_id, letter.ids)
+            pdfs.append(pdf)
+        return pdfs[0] if len(pdfs) == 1 else merge_pdf(pdfs)
 
     def action_mark_printed(self):
         letters = self.filtered(lambda c: c.letter_state == "to_print")
@@ -366,11 +377,12 @@ class DebtRecoveryCommunication(models.Model):
     def _cron_escalate(self):
         """Daily: every company's items reaching a new level get their communication.
 
-        Runs in batches of customers; each batch is committed by the cron before
-        the next one, so a run killed in the middle resumes where it stopped.
+        The levels are computed once for all customers; the communications are
+        then created and committed a batch of customers at a time, so that a
+        run killed in the middle keeps what it did and the next run resumes.
         """
         companies = self.env["res.company"].search([])
-        result = self._run_escalation(companies, limit=BATCH_SIZE, send=False)
+        result = self._run_escalation(companies, send=False, batch_size=BATCH_SIZE)
         if result is None:
             return
         done, remaining = result
@@ -390,7 +402,9 @@ class DebtRecoveryCommunication(models.Model):
         self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)
 
     @api.model
-    def _run_escalation(self, companies, partners=None, limit=None, dry_run=False, send=True):
+    def _run_escalation(
+        self, companies, partners=None, limit=None, dry_run=False, send=True, batch_size=None
+    ):
         """Create today's communications.
 
         Exactly once: a transaction-level advisory lock keeps two runs apart, and
@@ -401,17 +415,17 @@ class DebtRecoveryCommunication(models.Model):
         second cron sends them, so that this run costs a fixed number of queries
         per batch of customers.
 
+        With ``batch_size`` (the daily cron), each batch of that many customers
+        is committed before the next one (outside tests) and the lock taken
+        again; the run stops if another run took it in between.
+
         :return: ``(done, remaining)`` customers, or the preview with ``dry_run``;
                  None when another run holds the lock.
         """
         today = fields.Date.context_today(self)
-        if not dry_run:
-            self.env.cr.execute(
-                SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", ESCALATION_LOCK)
-            )
-            if not self.env.cr.fetchone()[0]:
-                _logger.info("Recovery escalation already running: skipped.")
-                return None
+        if not dry_run and not self._escalation_lock():
+            _logger.info("Recovery escalation already running: skipped.")
+            return None
         targets = self.env["account.move.line"]._debt_escalation_targets(
             today, companies, partners=partners
         )
@@ -428,8 +442,26 @@ class DebtRecoveryCommunication(models.Model):
                 plans.append(plan)
         if dry_run:
             return plans
-        self._create_communications(plans, today, send=send)
-        return len(todo), len(keys) - len(todo)
+        if not batch_size:
+            self._create_communications(plans, today, send=send)
+            return len(todo), len(keys) - len(todo)
+        auto_commit = not modules.module.current_test
+        done = 0
+        for start in range(0, len(plans), batch_size):
+            if start and auto_commit:
+                self.env.cr.commit()
+                if not self._escalation_lock():
+                    _logger.info("Recovery escalation: another run took over.")
+                    break
+            batch = plans[start : start + batch_size]
+            self._create_communications(batch, today, send=send)
+            done += len(batch)
+        return done, len(plans) - done
+
+    def _escalation_lock(self):
+        """Take the escalation's transaction lock; False if another run holds it."""
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", ESCALATION_LOCK))
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _prepare_communication(self, key, line_levels, today):
