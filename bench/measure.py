@@ -12,6 +12,7 @@ was generated (kept in the database), and "the next day" is that day + 1.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import date, datetime, timedelta
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -262,15 +264,26 @@ def probe_ui(env):
         [("partner_id", "=", partner.id), ("move_type", "=", "out_invoice")]
     )
     figures["form"] = repeat(env, lambda: env["res.partner"].browse(partner.id).web_read(form_spec))
+    # The same form without the recovery fields (all named debt_*): Odoo's own share.
+    base_spec = {name: sub for name, sub in form_spec.items() if not name.startswith("debt_")}
+    figures["form_base"] = repeat(
+        env, lambda: env["res.partner"].browse(partner.id).web_read(base_spec)
+    )
     return figures
 
 
 def probe_letters(env):
-    """A batch of letters rendered to one PDF (real wkhtmltopdf)."""
+    """A batch of letters rendered to one PDF (real wkhtmltopdf, styled).
+
+    The Odoo server of the copy serves the styles to wkhtmltopdf, as in
+    production; one letter is printed first so that the asset bundles exist.
+    """
+    env["ir.config_parameter"].set_param("report.url", os.environ["BENCH_REPORT_URL"])
     Communication = env["debt.recovery.communication"]
-    env["debt.recovery.communication"]._cron_escalate()
+    Communication._cron_escalate()
     env.cr.commit()
     letters = Communication.search([], limit=LETTERS, order="id")
+    letters[:1]._render_letters_pdf()
     start = time.perf_counter()
     pdf = letters._render_letters_pdf()
     seconds = time.perf_counter() - start
@@ -344,10 +357,33 @@ def db_exists(name):
     return out.strip() == "1"
 
 
-def probe(args, kind, db, addons_path, day=0):
+@contextlib.contextmanager
+def odoo_server(args, db, addons_path, port=8169):
+    """An Odoo server on ``db`` while the block runs: its URL."""
+    server = subprocess.Popen(
+        [sys.executable, os.path.join(args.odoo_src, "odoo-bin"), "--db_host=", "-d", db]
+        + [f"--addons-path={addons_path}", f"--http-port={port}", f"--db-filter=^{db}$"]
+        + ["--max-cron-threads=0", "--log-level=warn"],
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _n in range(120):
+            try:
+                urllib.request.urlopen(url + "/web/login", timeout=5)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def probe(args, kind, db, addons_path, day=0, url=""):
     cmd = [sys.executable, __file__, "probe", kind, "--db", db, "--addons-path", addons_path]
     cmd += ["--day", str(day)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, args.odoo_src]))
+    env["BENCH_REPORT_URL"] = url
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     line = next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))
     return json.loads(line[len("RESULT ") :])
@@ -406,7 +442,8 @@ def measure_size(args, size):
     if size in args.letters_sizes:
         for _n in range(args.runs):
             copy_db(template, run_db)
-            letters.append(probe(args, "letters", run_db, args.addons_path))
+            with odoo_server(args, run_db, args.addons_path) as url:
+                letters.append(probe(args, "letters", run_db, args.addons_path, url=url))
             log(f"  {size} letters: {letters[-1]}")
     drop_db(run_db)
     return {"ours": ours, "oca": oca, "ui": ui, "letters": letters}
@@ -544,7 +581,9 @@ def write_table(args, results):
             f"{ui['case_amounts']['queries']:.0f} queries "
             f"| {ui['board']['seconds'] * 1000:.0f} ms, "
             f"{ui['board']['queries']:.0f} queries | {ui['form']['seconds'] * 1000:.0f} ms, "
-            f"{ui['form']['queries']:.0f} queries ({ui['form_invoices']:,}) |"
+            f"{ui['form']['queries']:.0f} queries ({ui['form_invoices']:,}); recovery panel "
+            f"{(ui['form']['seconds'] - ui['form_base']['seconds']) * 1000:.0f} ms, "
+            f"{ui['form']['queries'] - ui['form_base']['queries']:.0f} queries |"
         )
     letter_rows = [size for size in args.sizes if results[size]["letters"]]
     if letter_rows:

@@ -59,14 +59,34 @@ class AccountMove(models.Model):
     @api.depends_context("tz")
     def _compute_debt_days_overdue(self):
         today = fields.Date.context_today(self)
+        # Saved posted moves: one grouped query for all (lists, the customer form).
+        posted = self.filtered(lambda m: m.state == "posted" and isinstance(m.id, int))
+        oldest = dict(
+            self.env["account.move.line"]._read_group(
+                [
+                    ("move_id", "in", posted.ids),
+                    ("account_type", "=", "asset_receivable"),
+                    ("reconciled", "=", False),
+                    ("date_maturity", "!=", False),
+                    ("amount_residual", ">", 0),
+                ],
+                ["move_id"],
+                ["date_maturity:min"],
+            )
+            if posted
+            else []
+        )
         for move in self:
-            dues = move.line_ids.filtered(
-                lambda line: line.account_type == "asset_receivable"
-                and not line.reconciled
-                and line.date_maturity
-                and line.amount_residual > 0
-            ).mapped("date_maturity")
-            due = move.state == "posted" and dues and min(dues)
+            if move in posted:
+                due = oldest.get(move)
+            else:
+                dues = move.line_ids.filtered(
+                    lambda line: line.account_type == "asset_receivable"
+                    and not line.reconciled
+                    and line.date_maturity
+                    and line.amount_residual > 0
+                ).mapped("date_maturity")
+                due = move.state == "posted" and dues and min(dues)
             move.debt_due_date = due or False
             move.debt_days_overdue = (today - due).days if due and due < today else 0
 

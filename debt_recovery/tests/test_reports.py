@@ -115,6 +115,28 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         with self.assertRaises(UserError):
             self.comms.filtered(lambda c: not c.channel_letter).action_print_letters()
 
+    def test_batch_is_one_document_with_every_letter_in_its_language(self):
+        """The print batch is rendered in one go; each letter keeps its own text."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        letters = self.comms[:3]
+        (letters[1].contact_id or letters[1].partner_id).lang = "fr_FR"
+        self.env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
+        try:
+            pdf = letters.with_context(force_report_rendering=True)._render_letters_pdf()
+        finally:
+            self.env["ir.config_parameter"].sudo().set_param("report.url", "")
+        self.assertEqual(self._pages(pdf), 3, "Each letter starts on a new page.")
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        pages = text.split("\f")
+        for page, letter in zip(pages, letters, strict=False):
+            self.assertIn(letter.partner_id.name.split(">")[-1].strip(), page)
+            self.assertIn(letter.line_ids.move_id[:1].name, page)
+        day = letters[0].date
+        self.assertIn(day.strftime("%m/%d/%Y"), pages[0])
+        self.assertIn(day.strftime("%d/%m/%Y"), pages[1], "Dates in the customer's language.")
+
     def test_statement_of_account(self):
         self._invoice(self.customer, 500.0, days_late=-10)
         html = self._html(self.statement, self.customer)
