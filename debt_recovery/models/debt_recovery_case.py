@@ -374,6 +374,13 @@ class DebtRecoveryCase(models.Model):
                 if vals.get("partner_id") and vals.get("active", True)
             ]
         )
+        # The default stage once for the batch, not a search per new case.
+        if "default_stage_id" not in self.env.context and any(
+            "stage_id" not in vals for vals in vals_list
+        ):
+            default_stage = self._default_stage_id()
+            for vals in vals_list:
+                vals.setdefault("stage_id", default_stage.id)
         unnamed = defaultdict(list)
         for vals in vals_list:
             if not vals.get("name") or vals["name"] == self.env._("New"):
