@@ -449,7 +449,8 @@ class DebtRecoveryCommunication(models.Model):
         done = 0
         for start in range(0, len(plans), batch_size):
             if start and auto_commit:
-                self.env.cr.commit()
+                # Each batch of the daily cron is kept, as the docstring says.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
                 if not self._escalation_lock():
                     _logger.info("Recovery escalation: another run took over.")
                     break
