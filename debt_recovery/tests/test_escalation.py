@@ -187,6 +187,24 @@ class TestEscalation(DebtRecoveryCommon):
         self.assertEqual(len(self._comms(self.customer)), 1)
         self.assertEqual(len(self._comms(second)), 1)
 
+    def test_cron_batches_cover_every_customer_once(self):
+        """Levels computed once, communications made batch by batch: none missed."""
+        others = self.env["res.partner"].create(
+            [
+                {"name": f"Batch {i}", "is_company": True, "email": f"b{i}@example.com"}
+                for i in range(4)
+            ]
+        )
+        customers = self.customer | others
+        for partner in customers:
+            self._invoice(partner, 100.0, days_late=10)
+        self.assertEqual(self._run(partners=customers, send=False, batch_size=2), (5, 0))
+        for partner in customers:
+            comm = self._comms(partner)
+            self.assertEqual(len(comm), 1, partner.name)
+            self.assertEqual((comm.state, comm.level_id), ("queued", self.friendly))
+        self.assertEqual(self._run(partners=customers, send=False, batch_size=2), (0, 0))
+
     def test_one_level_per_item_is_enforced_by_the_database(self):
         self._invoice(self.customer, 100.0, days_late=10)
         self._run()
