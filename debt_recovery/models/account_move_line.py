@@ -1,3 +1,4 @@
+from collections import defaultdict, namedtuple
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -9,6 +10,13 @@ PAUSE_FIELDS = {
     "debt.recovery.promise": "debt_promise_id",
     "debt.recovery.plan": "debt_plan_id",
 }
+
+# An item reaching a new level today, as plain values (not a record).
+EscalationItem = namedtuple(
+    "EscalationItem",
+    "line_id customer_id company_id currency_id date_maturity "
+    "amount_residual amount_residual_currency level",
+)
 
 
 class AccountMoveLine(models.Model):
@@ -192,10 +200,12 @@ class AccountMoveLine(models.Model):
 
     @api.model
     def _debt_escalation_targets(self, today, companies, partners=None):
-        """Items reaching a new level today, as ``[(line, level)]``.
+        """Items reaching a new level today, as ``[EscalationItem]``.
 
-        A fixed number of queries whatever the number of items: one search for
-        the items, batched reads for their policies and levels.
+        A fixed number of queries whatever the number of items: one query reads
+        the items as plain rows (a large ledger has tens of thousands: no
+        records for them), batched reads give the customers' and invoices'
+        settings, and the levels are worked out from the policies' ladders.
         """
         Policy = self.env["debt.recovery.policy"]
         defaults = Policy._get_company_defaults(companies)
@@ -212,67 +222,107 @@ class AccountMoveLine(models.Model):
         ]
         if partners is not None:
             domain.append(("partner_id.commercial_partner_id", "in", partners.ids))
-        lines = self.search_fetch(
-            domain,
-            [
-                "partner_id",
-                "company_id",
-                "currency_id",
-                "date_maturity",
-                "amount_residual",
-                "amount_residual_currency",
-                "move_id",
-                "debt_level_id",
-                "debt_level_date",
-            ],
-            order="id",
+        self.env.flush_all()
+        query = self._search(domain, order="id")
+        alias = query.table
+        rows = self.env.execute_query(
+            query.select(
+                SQL.identifier(alias, "id"),
+                SQL(
+                    "(SELECT commercial_partner_id FROM res_partner WHERE id = %s)",
+                    SQL.identifier(alias, "partner_id"),
+                ),
+                SQL.identifier(alias, "company_id"),
+                SQL.identifier(alias, "currency_id"),
+                SQL.identifier(alias, "date_maturity"),
+                SQL.identifier(alias, "amount_residual"),
+                SQL.identifier(alias, "amount_residual_currency"),
+                SQL(
+                    "(SELECT debt_policy_id FROM account_move WHERE id = %s)",
+                    SQL.identifier(alias, "move_id"),
+                ),
+                SQL.identifier(alias, "debt_level_id"),
+                SQL.identifier(alias, "debt_level_date"),
+            )
         )
-        if not lines:
+        if not rows:
             return []
-        commercial = {line: line.partner_id.commercial_partner_id for line in lines}
         # Customer settings are per company (company-dependent fields).
         partner_policy, blocked = {}, set()
-        for company in lines.company_id:
-            customers = (
-                self.env["res.partner"]
-                .browse({commercial[line].id for line in lines if line.company_id == company})
-                .with_company(company)
-            )
+        for company in companies:
+            customer_ids = {row[1] for row in rows if row[2] == company.id}
+            customers = self.env["res.partner"].browse(customer_ids).with_company(company)
+            # Only these (all of a partner's fields would be read otherwise).
+            customers.fetch(["debt_policy_id", "debt_do_not_contact", "debt_quiet_until"])
             for customer in customers:
-                partner_policy[customer.id, company.id] = customer.debt_policy_id
+                key = (customer.id, company.id)
+                partner_policy[key] = customer.debt_policy_id
                 if customer.debt_do_not_contact or (
                     customer.debt_quiet_until and customer.debt_quiet_until >= today
                 ):
-                    blocked.add(customer.id)
+                    blocked.add(key)
+        policy_ids = {row[7] for row in rows if row[7]}
+        policy_of = {policy.id: policy for policy in Policy.browse(policy_ids)}
+        level_of = {level.id: level for level in levels}
+        default_of = {company.id: policy for company, policy in defaults.items()}
+        Level = self.env["debt.recovery.level"]
         ladders = {}
         targets = []
-        for line in lines:
-            customer = commercial[line]
-            if customer.id in blocked:
+        for (
+            line_id,
+            customer_id,
+            company_id,
+            currency_id,
+            date_maturity,
+            residual,
+            residual_currency,
+            policy_id,
+            level_id,
+            level_date,
+        ) in rows:
+            if (customer_id, company_id) in blocked:
                 continue
             policy = (
-                line.move_id.debt_policy_id
-                or partner_policy.get((customer.id, line.company_id.id))
-                or defaults.get(line.company_id)
+                policy_of.get(policy_id)
+                or partner_policy.get((customer_id, company_id))
+                or default_of.get(company_id)
             )
             if not policy:
                 continue
             if policy not in ladders:
                 ladders[policy] = policy.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
-            ladder = ladders[policy]
-            level = line._debt_next_level(policy, ladder, today)
+            level = self._debt_next_level(
+                policy,
+                ladders[policy],
+                today,
+                date_maturity,
+                level_of.get(level_id) or Level.browse(level_id),
+                level_date,
+            )
             if level:
-                targets.append((line, level))
+                targets.append(
+                    EscalationItem(
+                        line_id,
+                        customer_id,
+                        company_id,
+                        currency_id,
+                        date_maturity,
+                        residual,
+                        residual_currency,
+                        level,
+                    )
+                )
         return targets
 
-    def _debt_next_level(self, policy, ladder, today):
-        """The level this item reaches today under ``policy``, or None."""
-        self.ensure_one()
-        age = (today - self.date_maturity).days
+    @api.model
+    def _debt_next_level(self, policy, ladder, today, date_maturity, current, level_date):
+        """The level an item due on ``date_maturity`` reaches today under
+        ``policy``, or None; ``current`` is the last level it was sent, on
+        ``level_date``."""
+        age = (today - date_maturity).days
         eligible = [level for level in ladder if level.days <= age]
         if not eligible:
             return None
-        current = self.debt_level_id
         if current in ladder:
             current_index = list(ladder).index(current)
         elif current:
@@ -288,20 +338,16 @@ class AccountMoveLine(models.Model):
         if target_index <= current_index:
             return None
         target = ladder[target_index]
-        if (
-            current
-            and self.debt_level_date
-            and (today - self.debt_level_date).days < target.min_days_since_previous
-        ):
+        if current and level_date and (today - level_date).days < target.min_days_since_previous:
             return None
         return target
 
     @api.model
-    def _debt_mark_levels(self, line_levels, today):
+    def _debt_mark_levels(self, items, today):
         """Record on each item the level it was sent (one UPDATE per level)."""
-        by_level = {}
-        for line, level in line_levels:
-            by_level.setdefault(level, []).append(line.id)
+        by_level = defaultdict(list)
+        for item in items:
+            by_level[item.level].append(item.line_id)
         for level, line_ids in by_level.items():
             self.env.cr.execute(
                 SQL(
@@ -312,7 +358,7 @@ class AccountMoveLine(models.Model):
                     tuple(line_ids),
                 )
             )
-        lines = self.browse([line.id for line, _level in line_levels])
+        lines = self.browse([item.line_id for item in items])
         lines.invalidate_recordset(["debt_level_id", "debt_level_date"])
 
     def _debt_end_pause(self, pause, paused_days):

@@ -1,9 +1,12 @@
 import logging
+from collections import defaultdict
 
 from odoo import api, fields, models, modules, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 from odoo.tools.pdf import merge_pdf
+
+from ..tools import bulk_create
 
 _logger = logging.getLogger(__name__)
 
@@ -429,15 +432,24 @@ class DebtRecoveryCommunication(models.Model):
         targets = self.env["account.move.line"]._debt_escalation_targets(
             today, companies, partners=partners
         )
-        groups = {}
-        for line, level in targets:
-            key = (line.partner_id.commercial_partner_id, line.company_id, line.currency_id)
-            groups.setdefault(key, []).append((line, level))
-        keys = sorted(groups, key=lambda k: (k[1].id, k[0].id, k[2].id))
+        groups = defaultdict(list)
+        for item in targets:
+            groups[item.customer_id, item.company_id, item.currency_id].append(item)
+        keys = sorted(groups, key=lambda k: (k[1], k[0], k[2]))
         todo = keys[:limit] if limit else keys
+        # The customers, companies and currencies, browsed together (prefetch).
+        Partner, Company = self.env["res.partner"], self.env["res.company"]
+        records = [
+            {record.id: record for record in model.browse({key[index] for key in todo})}
+            for index, model in enumerate((Partner, Company, self.env["res.currency"]))
+        ]
         plans = []
-        for key in todo:
-            plan = self._prepare_communication(key, groups[key], today)
+        for customer_id, company_id, currency_id in todo:
+            plan = self._prepare_communication(
+                (records[0][customer_id], records[1][company_id], records[2][currency_id]),
+                groups[customer_id, company_id, currency_id],
+                today,
+            )
             if plan:
                 plans.append(plan)
         if dry_run:
@@ -466,12 +478,14 @@ class DebtRecoveryCommunication(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _prepare_communication(self, key, line_levels, today):
-        """What to send one customer in one currency; None below the tolerance."""
+    def _prepare_communication(self, key, items, today):
+        """What to send one customer in one currency; None below the tolerance.
+
+        ``items`` are the customer's ``EscalationItem`` in that currency.
+        """
         customer, company, currency = key
-        ladder_index = {level: (level.days, level.sequence) for _line, level in line_levels}
-        level = max(ladder_index, key=ladder_index.get)
-        overdue = sum(line.amount_residual for line, _level in line_levels)
+        level = max((item.level for item in items), key=lambda lv: (lv.days, lv.sequence))
+        overdue = sum(item.amount_residual for item in items)
         if company.currency_id.compare_amounts(overdue, level.min_amount) < 0:
             return None
         contact = customer._debt_collections_contact()
@@ -486,8 +500,8 @@ class DebtRecoveryCommunication(models.Model):
             "email": email,
             "letter": letter,
             "phone": level.channel_phone,
-            "amount": sum(line.amount_residual_currency for line, _level in line_levels),
-            "line_levels": line_levels,
+            "amount": sum(item.amount_residual_currency for item in items),
+            "items": items,
         }
 
     @api.model
@@ -500,10 +514,14 @@ class DebtRecoveryCommunication(models.Model):
         Case._sync_cases(customers)
         cases = Case.search([("partner_id", "in", customers.ids), ("is_closed", "=", False)])
         case_of = {(case.partner_id, case.company_id): case for case in cases}
-        # Each communication logs itself on the case and the customer when sent.
-        comms = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(
+        # In one INSERT each (no creation message, no followers): a
+        # communication logs itself on the case and the customer when sent.
+        comms = bulk_create(
+            self,
             [
                 {
+                    "name": f"{plan['level'].name} - {plan['customer'].display_name}",
+                    "amount_total": plan["currency"].round(plan["amount"]),
                     "company_id": plan["company"].id,
                     "case_id": case_of.get((plan["customer"], plan["company"]), Case).id,
                     "partner_id": plan["customer"].id,
@@ -515,25 +533,35 @@ class DebtRecoveryCommunication(models.Model):
                     "channel_email": plan["email"],
                     "channel_letter": plan["letter"],
                     "channel_phone": plan["phone"],
-                    "line_ids": [
-                        fields.Command.create(
-                            {
-                                "move_line_id": line.id,
-                                "level_id": level.id,
-                                "currency_id": line.currency_id.id,
-                                "date_maturity": line.date_maturity,
-                                "days_overdue": (today - line.date_maturity).days,
-                                "amount_residual_currency": line.amount_residual_currency,
-                            }
-                        )
-                        for line, level in plan["line_levels"]
-                    ],
                 }
                 for plan in plans
-            ]
+            ],
+            # The cases and levels were selected in the communication's company.
+            check_company=False,
         )
+        bulk_create(
+            self.env["debt.recovery.communication.line"],
+            [
+                {
+                    "communication_id": comm.id,
+                    "company_id": plan["company"].id,
+                    "move_line_id": item.line_id,
+                    "level_id": item.level.id,
+                    "currency_id": item.currency_id,
+                    "date_maturity": item.date_maturity,
+                    "days_overdue": (today - item.date_maturity).days,
+                    "amount_residual_currency": item.amount_residual_currency,
+                }
+                for comm, plan in zip(comms, plans, strict=True)
+                for item in plan["items"]
+            ],
+            # The items were selected in the communication's company.
+            check_company=False,
+        )
+        # Their totals came with the communications: not computed again.
+        self.env.remove_to_compute(self._fields["amount_total"], comms)
         self.env["account.move.line"]._debt_mark_levels(
-            [pair for plan in plans for pair in plan["line_levels"]], today
+            [item for plan in plans for item in plan["items"]], today
         )
         if send:
             comms.filtered(lambda c: c.state == "queued")._send()

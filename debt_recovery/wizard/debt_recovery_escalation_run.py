@@ -39,7 +39,7 @@ class DebtRecoveryEscalationRun(models.TransientModel):
                     "level_id": plan["level"].id,
                     "currency_id": plan["currency"].id,
                     "amount": plan["amount"],
-                    "item_count": len(plan["line_levels"]),
+                    "item_count": len(plan["items"]),
                     "channels": ", ".join(
                         label
                         for flag, label in (

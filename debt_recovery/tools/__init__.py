@@ -1,0 +1,1 @@
+from .bulk import bulk_create, bulk_log_note

@@ -1,0 +1,142 @@
+"""Create thousands of records at once, for the daily escalation run.
+
+``create()`` does per record what the daily run needs once per batch:
+defaults, value conversion (HTML sanitising), mail.thread's followers,
+tracking and creation message. These helpers insert a batch in one query
+per 1,000 rows and leave the rest to the ORM, in batch: stored computed
+fields are marked to compute, inverse relations are invalidated, access
+rights, Python constraints and company consistency are checked.
+"""
+
+from markupsafe import escape
+
+from odoo.models import MAGIC_COLUMNS
+from odoo.tools import SQL, split_every
+from odoo.tools.mail import generate_tracking_message_id
+
+INSERT_BATCH_SIZE = 1000
+
+
+def bulk_create(model, vals_list, check_company=True):
+    """Create records of ``model`` from plain values of its stored fields.
+
+    Model-specific ``create()`` overrides are not run: call it only where
+    that is intended (no followers, no tracking, no creation message), with
+    values of stored fields (no x2many commands). Stored computed fields
+    given a value keep it (the caller computed it for the batch: no UPDATE
+    after the INSERT); the others are computed by the ORM. With
+    ``check_company`` False, the caller vouches for the records' companies.
+
+    :return: the new records, in the order of ``vals_list``
+    """
+    if not vals_list:
+        return model.browse()
+    model.check_access("create")
+    fields_ = model._fields
+    given = set().union(*vals_list)
+    wrong = sorted(
+        name
+        for name in given
+        if name in MAGIC_COLUMNS
+        or name not in fields_
+        or not fields_[name].store
+        or not fields_[name].column_type
+    )
+    if wrong:
+        raise ValueError(f"bulk_create({model._name}): not plain stored fields: {wrong}")
+    missing = [
+        name
+        for name, field in fields_.items()
+        if field.store
+        and field.column_type
+        and not field.compute
+        and name not in MAGIC_COLUMNS
+        and any(name not in vals for vals in vals_list)
+    ]
+    defaults = model.default_get(missing)
+    columns = sorted(given | set(defaults))
+    converted = {}
+
+    def convert(name, value):
+        # Each distinct value is converted (and sanitised) once.
+        try:
+            return converted[name, value]
+        except KeyError:
+            column = fields_[name].convert_to_column_insert(value, model)
+            converted[name, value] = column
+            return column
+        except TypeError:  # unhashable value
+            return fields_[name].convert_to_column_insert(value, model)
+
+    log_columns = []
+    log_values = []
+    if model._log_access:
+        now = model.env.cr.now()
+        log_columns = ["create_uid", "create_date", "write_uid", "write_date"]
+        log_values = [model.env.uid, now, model.env.uid, now]
+    ids = []
+    for chunk in split_every(INSERT_BATCH_SIZE, vals_list):
+        rows = [
+            tuple(
+                [
+                    convert(name, vals[name] if name in vals else defaults.get(name))
+                    for name in columns
+                ]
+                + log_values
+            )
+            for vals in chunk
+        ]
+        ids.extend(
+            row[0]
+            for row in model.env.execute_query(
+                SQL(
+                    "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                    SQL.identifier(model._table),
+                    SQL(", ").join(map(SQL.identifier, columns + log_columns)),
+                    SQL(", ").join(rows),
+                )
+            )
+        )
+    records = model.browse(ids)
+    # Relations pointing to the new records now have more lines.
+    for name in columns:
+        for inverse in model.pool.field_inverses[fields_[name]]:
+            model.env[inverse.model_name].invalidate_model([inverse.name])
+    computed = [fields_[name] for name in given if fields_[name].compute]
+    with model.env.protecting(computed, records):
+        records.modified(columns, create=True)
+    records._validate_fields(columns)
+    if check_company and model._check_company_auto:
+        records._check_company()
+    return records
+
+
+def bulk_log_note(records, body):
+    """Log the same internal note on each record's chatter in one INSERT.
+
+    The messages are those of ``_message_log_batch`` (author, note subtype,
+    no notification), the body escaped and sanitised once.
+    """
+    if not records:
+        return records.env["mail.message"]
+    env = records.env
+    author_id, email_from = records._message_compute_author(None, None, raise_on_email=False)
+    base = {
+        "author_id": author_id,
+        "email_from": email_from,
+        "model": records._name,
+        "message_type": "notification",
+        "is_internal": True,
+        "subtype_id": env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+        "email_add_signature": False,
+        "message_id": generate_tracking_message_id("message-notify"),
+        "reply_to": env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+        "body": escape(body),
+    }
+    messages = bulk_create(
+        env["mail.message"].sudo(), [dict(base, res_id=res_id) for res_id in records.ids]
+    )
+    records.invalidate_recordset(
+        ["message_ids", "message_needaction", "message_needaction_counter"]
+    )
+    return messages
