@@ -119,7 +119,7 @@ class DebtRecoveryCase(models.Model):
     # Not stored: they depend on today's date.
     amount_overdue = fields.Monetary(
         string="Overdue",
-        compute="_compute_overdue",
+        compute="_compute_amount_overdue",
         currency_field="currency_id",
     )
     oldest_overdue_days = fields.Integer(
@@ -131,9 +131,9 @@ class DebtRecoveryCase(models.Model):
     overdue_invoice_ids = fields.Many2many(
         comodel_name="account.move",
         string="Overdue Invoices",
-        compute="_compute_overdue",
+        compute="_compute_overdue_invoices",
     )
-    overdue_invoice_count = fields.Integer(compute="_compute_overdue")
+    overdue_invoice_count = fields.Integer(compute="_compute_overdue_invoices")
     credit_limit = fields.Float(related="partner_id.credit_limit", string="Credit Limit")
     debt_exposure = fields.Monetary(
         related="partner_id.debt_exposure", string="Credit Exposure", currency_field="currency_id"
@@ -153,7 +153,7 @@ class DebtRecoveryCase(models.Model):
     communication_count = fields.Integer(compute="_compute_communication_count")
     currency_summary = fields.Html(
         string="Amounts per Currency",
-        compute="_compute_overdue",
+        compute="_compute_currency_summary",
         sanitize=False,
     )
 
@@ -210,17 +210,46 @@ class DebtRecoveryCase(models.Model):
             case.amount_due = totals.get(case._origin, 0.0)
             case.oldest_due_date = oldest.get(case._origin, False)
 
-    @api.depends("move_line_ids")
-    @api.depends_context("tz")
-    def _compute_overdue(self):
-        cases = self.filtered("id")
+    def _overdue_domain(self):
         AccountMoveLine = self.env["account.move.line"]
         today = fields.Date.context_today(self)
-        open_domain = [("debt_case_id", "in", cases.ids), *AccountMoveLine._debt_open_domain()]
-        overdue_domain = [*open_domain, *AccountMoveLine._debt_overdue_domain(today)]
+        return [
+            ("debt_case_id", "in", self.filtered("id").ids),
+            *AccountMoveLine._debt_open_domain(),
+            *AccountMoveLine._debt_overdue_domain(today),
+        ]
+
+    @api.depends("move_line_ids")
+    @api.depends_context("tz")
+    def _compute_amount_overdue(self):
+        # One grouped sum: the board and lists show it for every card.
+        overdue = dict(
+            self.env["account.move.line"]._read_group(
+                self._overdue_domain(), ["debt_case_id"], ["amount_residual:sum"]
+            )
+        )
+        for case in self:
+            case.amount_overdue = overdue.get(case._origin, 0.0)
+
+    @api.depends("move_line_ids")
+    @api.depends_context("tz")
+    def _compute_overdue_invoices(self):
+        invoices = dict(
+            self.env["account.move.line"]._read_group(
+                self._overdue_domain(), ["debt_case_id"], ["move_id:recordset"]
+            )
+        )
+        for case in self:
+            case.overdue_invoice_ids = invoices.get(case._origin, self.env["account.move"])
+            case.overdue_invoice_count = len(case.overdue_invoice_ids)
+
+    @api.depends("move_line_ids")
+    @api.depends_context("tz")
+    def _compute_currency_summary(self):
+        AccountMoveLine = self.env["account.move.line"]
         per_currency = defaultdict(dict)
         for case, currency, residual, residual_currency in AccountMoveLine._read_group(
-            open_domain,
+            [("debt_case_id", "in", self.filtered("id").ids), *AccountMoveLine._debt_open_domain()],
             ["debt_case_id", "currency_id"],
             ["amount_residual:sum", "amount_residual_currency:sum"],
         ):
@@ -230,22 +259,15 @@ class DebtRecoveryCase(models.Model):
                 "overdue": 0.0,
                 "overdue_company": 0.0,
             }
-        overdue = {}
-        for case, currency, residual, residual_currency, moves in AccountMoveLine._read_group(
-            overdue_domain,
+        for case, currency, residual, residual_currency in AccountMoveLine._read_group(
+            self._overdue_domain(),
             ["debt_case_id", "currency_id"],
-            ["amount_residual:sum", "amount_residual_currency:sum", "move_id:recordset"],
+            ["amount_residual:sum", "amount_residual_currency:sum"],
         ):
             values = per_currency[case].setdefault(currency, {"due": 0.0, "due_company": 0.0})
             values["overdue"] = residual_currency
             values["overdue_company"] = residual
-            amount, invoices = overdue.get(case, (0.0, self.env["account.move"]))
-            overdue[case] = (amount + residual, invoices | moves)
         for case in self:
-            amount, invoices = overdue.get(case._origin, (0.0, self.env["account.move"]))
-            case.amount_overdue = amount
-            case.overdue_invoice_ids = invoices
-            case.overdue_invoice_count = len(invoices)
             case.currency_summary = case._render_currency_summary(
                 per_currency.get(case._origin, {})
             )
