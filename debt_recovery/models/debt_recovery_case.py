@@ -694,6 +694,36 @@ class DebtRecoveryCase(models.Model):
             to_close.write({"stage_id": closed_stage.id})
             bulk_log_note(to_close, self.env._("Closed as recovered: nothing is overdue any more."))
 
+    @api.model
+    def _open_items_amounts(self, pairs):
+        """{(customer, company): (amount due, oldest due date)} of the open items
+        the cases of ``pairs`` will hold, as ``_compute_amount_due`` has them."""
+        AccountMoveLine = self.env["account.move.line"]
+        customers = self.env["res.partner"].concat(*(partner for partner, _company in pairs))
+        companies = self.env["res.company"].concat(*(company for _partner, company in pairs))
+        domain = [
+            ("partner_id.commercial_partner_id", "in", customers.ids),
+            ("company_id", "in", companies.ids),
+            *AccountMoveLine._debt_open_domain(),
+        ]
+        amounts = defaultdict(lambda: [0.0, False])
+        for partner, company, total in AccountMoveLine._read_group(
+            domain, ["partner_id", "company_id"], ["amount_residual:sum"]
+        ):
+            amounts[partner.commercial_partner_id, company][0] += total
+        for partner, company, oldest in AccountMoveLine._read_group(
+            [*domain, ("amount_residual", ">", 0)],
+            ["partner_id", "company_id"],
+            ["date_maturity:min"],
+        ):
+            current = amounts[partner.commercial_partner_id, company]
+            if oldest and (not current[1] or oldest < current[1]):
+                current[1] = oldest
+        return {
+            (partner, company): (company.currency_id.round(total), oldest)
+            for (partner, company), (total, oldest) in amounts.items()
+        }
+
     def _open_auto_cases(self, pairs):
         """Open a case for each (customer, company) of ``pairs``, all at once.
 
@@ -704,6 +734,7 @@ class DebtRecoveryCase(models.Model):
         if not pairs:
             return self.browse()
         stage = self._default_stage_id()
+        amounts = self._open_items_amounts(pairs)
         names = {}
         for company in sorted({company for _partner, company in pairs}, key=lambda c: c.id):
             company_pairs = [pair for pair in pairs if pair[1] == company]
@@ -720,6 +751,8 @@ class DebtRecoveryCase(models.Model):
                     "stage_kind": stage.kind,
                     "is_closed": stage.is_closing,
                     "origin": "auto",
+                    "amount_due": amounts.get((partner, company), (0.0, False))[0],
+                    "oldest_due_date": amounts.get((partner, company), (0.0, False))[1],
                 }
                 for partner, company in pairs
             ],
@@ -727,6 +760,9 @@ class DebtRecoveryCase(models.Model):
             check_company=False,
         )
         cases._attach_open_lines()
+        # Their amounts came with them: the items just attached change nothing.
+        for fname in ("amount_due", "oldest_due_date"):
+            self.env.remove_to_compute(self._fields[fname], cases)
         bulk_log_note(cases, self.env._("Case opened: the customer has overdue receivables."))
         return cases
 

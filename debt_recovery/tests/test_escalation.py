@@ -59,6 +59,9 @@ class TestEscalation(DebtRecoveryCommon):
         )
         self.assertEqual(foreign.level_id, self.formal)
         self.assertEqual(foreign.amount_total, 300.0)
+        self.assertEqual(local.amount_total, 300.0, "100 + 200, in the invoices' currency.")
+        self.assertEqual(local.name, f"{self.firm.name} - {self.customer.display_name}")
+        self.assertEqual(comms.line_ids.company_id, self.company)
         self.assertEqual(foreign.line_ids.move_id, inv_eur)
         receivable = inv_firm.line_ids.filtered(
             lambda line: line.account_type == "asset_receivable"
@@ -70,6 +73,11 @@ class TestEscalation(DebtRecoveryCommon):
         self.assertEqual(local.mail_message_id.partner_ids, self.customer_contact)
         case = self._case_of(self.customer)
         self.assertEqual(local.case_id, case)
+        self.assertEqual(foreign.case_id, case)
+        self.assertEqual(case.origin, "auto")
+        self.assertAlmostEqual(case.amount_due, 450.0, msg="100 + 200 + EUR 300 at 2.0.")
+        self.assertEqual(case.oldest_due_date, inv_eur.invoice_date_due)
+        self.assertIn("Case opened", case.message_ids[-1].body)
         self.assertEqual(
             case.stage_id, self.stage_formal_notice, "The case climbs with the levels."
         )
