@@ -39,7 +39,9 @@ FACTS_SQL = """
               JOIN account_account a ON a.id = l.account_id
              WHERE a.account_type = 'asset_receivable' AND NOT l.reconciled
                AND l.parent_state = 'posted' AND l.date_maturity < current_date),
-           (SELECT count(*) FROM res_company)
+           (SELECT count(*) FROM res_company),
+           (SELECT coalesce(max(value), '0') FROM ir_config_parameter
+             WHERE key = 'debt_recovery_bench.build_seconds')
 """
 
 
@@ -475,7 +477,11 @@ def data_facts(size):
         .split("|")
     )
     return dict(
-        zip(("invoices", "customers", "overdue_lines", "companies"), map(int, out), strict=True)
+        zip(
+            ("invoices", "customers", "overdue_lines", "companies", "build_seconds"),
+            map(int, out),
+            strict=True,
+        )
     )
 
 
@@ -515,14 +521,19 @@ def write_table(args, results):
         "## Data",
         "",
         "| size | invoices and credit notes | customers invoiced "
-        "| overdue receivable lines | companies |",
-        "|---|---:|---:|---:|---:|",
+        "| overdue receivable lines | companies | generated in |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for size in args.sizes:
         facts = data_facts(size)
         lines.append(
             f"| {size} | {facts['invoices']:,} | {facts['customers']:,} | "
-            f"{facts['overdue_lines']:,} | {facts['companies']} |"
+            f"{facts['overdue_lines']:,} | {facts['companies']} | "
+            + (
+                f"{facts['build_seconds'] // 60} min {facts['build_seconds'] % 60:02d} s |"
+                if facts["build_seconds"]
+                else "? |"
+            )
         )
     lines += [
         "",

@@ -1,4 +1,4 @@
-from collections import defaultdict, namedtuple
+from collections import namedtuple
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -22,20 +22,25 @@ EscalationItem = namedtuple(
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
+    debt_communication_line_ids = fields.One2many(
+        comodel_name="debt.recovery.communication.line",
+        inverse_name="move_line_id",
+        string="Recovery Communications",
+        readonly=True,
+    )
+    # Read from the item's last communication line: the daily run writes
+    # nothing on journal items (25 indexes each) when it sends a level.
     debt_level_id = fields.Many2one(
         comodel_name="debt.recovery.level",
         string="Recovery Level",
-        index="btree_not_null",
-        copy=False,
-        readonly=True,
-        ondelete="restrict",
+        compute="_compute_debt_level",
         help="The last recovery level this item was sent.",
     )
     debt_level_date = fields.Date(
         string="Recovery Level Date",
-        copy=False,
-        readonly=True,
-        help="When the item was sent its last recovery level.",
+        compute="_compute_debt_level",
+        help="When the wait for the item's next level started: the day its last "
+        "level was sent, moved forward by the days it was paused.",
     )
     debt_dispute_id = fields.Many2one(
         comodel_name="debt.recovery.dispute",
@@ -76,6 +81,34 @@ class AccountMoveLine(models.Model):
     )
 
     # === COMPUTE METHODS === #
+    @api.depends("debt_communication_line_ids.level_id", "debt_communication_line_ids.level_date")
+    def _compute_debt_level(self):
+        latest = self._debt_last_levels()
+        Level = self.env["debt.recovery.level"]
+        for line in self:
+            _sent_id, level_id, level_date = latest.get(line.id, (None, None, False))
+            line.debt_level_id = Level.browse(level_id)
+            line.debt_level_date = level_date
+
+    def _debt_last_levels(self):
+        """{item id: (communication line id, level id, level date)} of each item's
+        last communication line, in one query."""
+        ids = [line_id for line_id in self.ids if isinstance(line_id, int)]
+        if not ids:
+            return {}
+        self.env["debt.recovery.communication.line"].flush_model(
+            ["move_line_id", "level_id", "level_date"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT DISTINCT ON (move_line_id) move_line_id, id, level_id, level_date "
+                "FROM debt_recovery_communication_line WHERE move_line_id IN %s "
+                "ORDER BY move_line_id, id DESC",
+                tuple(ids),
+            )
+        )
+        return {row[0]: row[1:] for row in rows}
+
     @api.depends("debt_dispute_id", "debt_promise_id", "debt_plan_id", "move_id.debt_no_reminder")
     @api.depends_context("company")
     def _compute_debt_exclusion_reason(self):
@@ -241,8 +274,15 @@ class AccountMoveLine(models.Model):
                     "(SELECT debt_policy_id FROM account_move WHERE id = %s)",
                     SQL.identifier(alias, "move_id"),
                 ),
-                SQL.identifier(alias, "debt_level_id"),
-                SQL.identifier(alias, "debt_level_date"),
+                *(
+                    SQL(
+                        "(SELECT %s FROM debt_recovery_communication_line "
+                        "WHERE move_line_id = %s ORDER BY id DESC LIMIT 1)",
+                        SQL.identifier(column),
+                        SQL.identifier(alias, "id"),
+                    )
+                    for column in ("level_id", "level_date")
+                ),
             )
         )
         if not rows:
@@ -342,25 +382,6 @@ class AccountMoveLine(models.Model):
             return None
         return target
 
-    @api.model
-    def _debt_mark_levels(self, items, today):
-        """Record on each item the level it was sent (one UPDATE per level)."""
-        by_level = defaultdict(list)
-        for item in items:
-            by_level[item.level].append(item.line_id)
-        for level, line_ids in by_level.items():
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE account_move_line SET debt_level_id = %s, debt_level_date = %s "
-                    "WHERE id IN %s",
-                    level.id,
-                    today,
-                    tuple(line_ids),
-                )
-            )
-        lines = self.browse([item.line_id for item in items])
-        lines.invalidate_recordset(["debt_level_id", "debt_level_date"])
-
     def _debt_end_pause(self, pause, paused_days):
         """Release these items from ``pause`` (a dispute, a promise or a plan).
 
@@ -377,13 +398,18 @@ class AccountMoveLine(models.Model):
         """Move the last level dates forward: a pause does not count as waiting."""
         if not self or days <= 0:
             return
-        self.env.flush_all()
-        self.env.cr.execute(
+        last = [sent_id for sent_id, _level, _date in self._debt_last_levels().values()]
+        if not last:
+            return
+        self.env.execute_query(
             SQL(
-                "UPDATE account_move_line SET debt_level_date = debt_level_date + %s "
-                "WHERE id IN %s AND debt_level_date IS NOT NULL",
+                "UPDATE debt_recovery_communication_line SET level_date = level_date + %s "
+                "WHERE id IN %s AND level_date IS NOT NULL",
                 days,
-                tuple(self.ids),
+                tuple(last),
             )
+        )
+        self.env["debt.recovery.communication.line"].browse(last).invalidate_recordset(
+            ["level_date"]
         )
         self.invalidate_recordset(["debt_level_date"])

@@ -547,6 +547,7 @@ class DebtRecoveryCommunication(models.Model):
                     "company_id": plan["company"].id,
                     "move_line_id": item.line_id,
                     "level_id": item.level.id,
+                    "level_date": today,
                     "currency_id": item.currency_id,
                     "date_maturity": item.date_maturity,
                     "days_overdue": (today - item.date_maturity).days,
@@ -560,9 +561,6 @@ class DebtRecoveryCommunication(models.Model):
         )
         # Their totals came with the communications: not computed again.
         self.env.remove_to_compute(self._fields["amount_total"], comms)
-        self.env["account.move.line"]._debt_mark_levels(
-            [item for plan in plans for item in plan["items"]], today
-        )
         if send:
             comms.filtered(lambda c: c.state == "queued")._send()
         return comms

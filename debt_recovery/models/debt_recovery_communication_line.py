@@ -31,6 +31,12 @@ class DebtRecoveryCommunicationLine(models.Model):
     )
     currency_id = fields.Many2one(comodel_name="res.currency", required=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
+    level_date = fields.Date(
+        string="Waiting From",
+        readonly=True,
+        help="When the item's wait for its next level started: the day this level "
+        "was sent, moved forward by the days the item was paused since.",
+    )
     # What the letter said on the day it was sent: a record, not a live figure.
     days_overdue = fields.Integer(string="Days Overdue When Sent", readonly=True)
     amount_residual_currency = fields.Monetary(
