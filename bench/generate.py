@@ -290,7 +290,12 @@ def run_stream(env, stream, plan, today):
     for first, group, share, delay in groups:
         day = min(today, max(m.invoice_date_due for m in group) + timedelta(days=delay))
         amount = first.currency_id.round(sum(m.amount_residual for m in group) * share)
-        deposits[first.company_id, first.currency_id, day].append((first, group, amount))
+        # In company currency, from the invoices' own balances: a full payment
+        # leaves no rounding difference to book as an exchange difference.
+        balance = first.company_id.currency_id.round(
+            sum(m.amount_residual_signed for m in group) * share
+        )
+        deposits[first.company_id, first.currency_id, day].append((first, group, amount, balance))
     keys = sorted(deposits, key=lambda k: (k[0].id, k[1].id, k[2]))
     paid = 0
     for start in range(0, len(keys), BATCH // 10):
@@ -302,8 +307,7 @@ def run_stream(env, stream, plan, today):
             )
             receipts = deposits[company, currency, day]
             lines = []
-            for first, group, amount in receipts:
-                balance = currency._convert(amount, company.currency_id, company, day)
+            for first, group, amount, balance in receipts:
                 lines.append(
                     Command.create(
                         {
@@ -346,7 +350,9 @@ def run_stream(env, stream, plan, today):
         plan_lines = []
         for key, entry in zip(chunk, entries, strict=True):
             receivable = entry.line_ids.filtered(lambda ml: ml.account_type == "asset_receivable")
-            for (_first, group, _amount), line in zip(deposits[key], receivable, strict=True):
+            for (_first, group, _amount, _balance), line in zip(
+                deposits[key], receivable, strict=True
+            ):
                 invoice_lines = (
                     env["account.move"]
                     .concat(*group)

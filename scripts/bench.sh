@@ -33,6 +33,23 @@ build() {
     psql -d postgres -qc "ALTER DATABASE $wip RENAME TO $db"
     if [ -d "$FILESTORE/$wip" ]; then mv "$FILESTORE/$wip" "$FILESTORE/$db"; fi
     log "Built $db in $((SECONDS - started)) s (a template: createdb -T $db <copy>)"
+    module_stamp > "$DR_HOME/bench_$size.stamp"
+}
+
+# The templates keep the module as it was when they were built: after a
+# change of debt_recovery, each is upgraded once (-u, with its migrations).
+module_stamp() {
+    (cd "$REPO_DIR" && find debt_recovery -type f -not -path '*/__pycache__/*' -print0 \
+        | sort -z | xargs -0 sha1sum | sha1sum | cut -d' ' -f1)
+}
+refresh() {
+    local db="dr_bench_$1" stamp="$DR_HOME/bench_$1.stamp" want
+    want=$(module_stamp)
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        log "Upgrading debt_recovery in $db (the module changed since it was built)"
+        odoo_bin -d "$db" -u debt_recovery --stop-after-init --log-level=warn
+        echo "$want" > "$stamp"
+    fi
 }
 
 ensure_oca() {
@@ -51,7 +68,7 @@ case "${1:-}" in
         shift
         sizes=("$@")
         [ ${#sizes[@]} -gt 0 ] || sizes=(small medium)
-        for size in "${sizes[@]}"; do build "$size"; done
+        for size in "${sizes[@]}"; do build "$size" && refresh "$size"; done
         ensure_oca
         "$PY" "$REPO_DIR/bench/measure.py" run --sizes "${sizes[@]}" \
             --runs "${BENCH_RUNS:-3}" --out "${BENCH_OUT:-$REPO_DIR/bench/RESULTS.md}" \

@@ -520,7 +520,10 @@ class DebtRecoveryCommunication(models.Model):
             self,
             [
                 {
-                    "name": f"{plan['level'].name} - {plan['customer'].display_name}",
+                    # The customer's display name without its per-record compute
+                    # (a commercial partner's is its stored complete name).
+                    "name": f"{plan['level'].name} - "
+                    f"{plan['customer'].complete_name or plan['customer'].display_name}",
                     "amount_total": plan["currency"].round(plan["amount"]),
                     "company_id": plan["company"].id,
                     "case_id": case_of.get((plan["customer"], plan["company"]), Case).id,
