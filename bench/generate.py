@@ -220,6 +220,37 @@ def invoice_names(env, invoices):
     return names
 
 
+def post_invoices(moves):
+    """Post ``moves`` as Odoo does, with one change of method: each customer
+    becomes a follower of all its invoices of the batch at once, rather than
+    one ``message_subscribe`` per invoice (a tenth of the generator's time).
+    The followers and their default subtypes are the same."""
+    env = moves.env
+    model_class = type(env["account.move"])
+    own = model_class.__dict__.get("message_subscribe")
+    original = model_class.message_subscribe
+    subscribed = defaultdict(list)
+
+    def collect(self, partner_ids=None, subtype_ids=None):
+        if subtype_ids:
+            return original(self, partner_ids, subtype_ids)
+        for partner_id in partner_ids or ():
+            subscribed[partner_id].extend(self.ids)
+        return True
+
+    model_class.message_subscribe = collect
+    try:
+        moves._post(soft=False)
+    finally:
+        if own is None:
+            del model_class.message_subscribe
+        else:
+            model_class.message_subscribe = own
+    Followers = env["mail.followers"]
+    for partner_id, move_ids in subscribed.items():
+        Followers._insert_followers("account.move", move_ids, [partner_id])
+
+
 def run_stream(env, stream, plan, today):
     from odoo import Command
 
@@ -261,7 +292,7 @@ def run_stream(env, stream, plan, today):
         batch = env["account.move"].create(vals)
         if start < 3 * BATCH:
             analyze(env)
-        batch._post(soft=False)
+        post_invoices(batch)
         moves.extend(batch)
         env.cr.commit()
         log(f"  [stream {stream}] invoices {len(moves)} ({time.time() - started:.0f}s)")

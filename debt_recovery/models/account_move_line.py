@@ -308,22 +308,14 @@ class AccountMoveLine(models.Model):
         Level = self.env["debt.recovery.level"]
         ladders = {}
         targets = []
-        for (
-            line_id,
-            customer_id,
-            company_id,
-            currency_id,
-            date_maturity,
-            residual,
-            residual_currency,
-            policy_id,
-            level_id,
-            level_date,
-        ) in rows:
+        # A row: the seven EscalationItem values, then the invoice's policy and
+        # the item's last level and its date.
+        for row in rows:
+            customer_id, company_id, date_maturity = row[1], row[2], row[4]
             if (customer_id, company_id) in blocked:
                 continue
             policy = (
-                policy_of.get(policy_id)
+                policy_of.get(row[7])
                 or partner_policy.get((customer_id, company_id))
                 or default_of.get(company_id)
             )
@@ -336,22 +328,11 @@ class AccountMoveLine(models.Model):
                 ladders[policy],
                 today,
                 date_maturity,
-                level_of.get(level_id) or Level.browse(level_id),
-                level_date,
+                level_of.get(row[8]) or Level.browse(row[8]),
+                row[9],
             )
             if level:
-                targets.append(
-                    EscalationItem(
-                        line_id,
-                        customer_id,
-                        company_id,
-                        currency_id,
-                        date_maturity,
-                        residual,
-                        residual_currency,
-                        level,
-                    )
-                )
+                targets.append(EscalationItem(*row[:7], level))
         return targets
 
     @api.model
