@@ -610,19 +610,23 @@ class DebtRecoveryCase(models.Model):
     def _attach_open_lines(self):
         """Link the customer's open receivable items in the case's company to the case.
 
-        One UPDATE for all cases; the ORM is told so that stored amounts recompute.
+        One UPDATE for all cases; the ORM is told so that the stored amounts
+        of the cases gaining items, and of those losing them, recompute.
         """
         cases = self.filtered(lambda c: not c.is_closed)
         if not cases:
             return
         self.env.flush_all()
+        # "before" is the row as it was: its case is the one losing the item.
         rows = self.env.execute_query(
             SQL(
                 """
                 UPDATE account_move_line aml
                    SET debt_case_id = c.id
-                  FROM debt_recovery_case c, res_partner p, account_account acc
+                  FROM debt_recovery_case c, res_partner p, account_account acc,
+                       account_move_line before
                  WHERE c.id IN %(case_ids)s
+                   AND before.id = aml.id
                    AND aml.partner_id = p.id
                    AND acc.id = aml.account_id
                    AND p.commercial_partner_id = c.partner_id
@@ -631,18 +635,20 @@ class DebtRecoveryCase(models.Model):
                    AND aml.parent_state = 'posted'
                    AND aml.reconciled IS NOT TRUE
                    AND aml.debt_case_id IS DISTINCT FROM c.id
-             RETURNING aml.id
+             RETURNING aml.id, before.debt_case_id
                 """,
                 case_ids=tuple(cases.ids),
             )
         )
+        if not rows:
+            return
         lines = self.env["account.move.line"].browse([row[0] for row in rows])
-        if lines:
-            lines.invalidate_recordset(["debt_case_id"])
-            cases.invalidate_recordset(["move_line_ids"])
-            lines.modified(["debt_case_id"])
-            self.env.add_to_compute(self._fields["amount_due"], cases)
-            self.env.add_to_compute(self._fields["oldest_due_date"], cases)
+        changed = cases | self.browse({row[1] for row in rows if row[1]})
+        lines.invalidate_recordset(["debt_case_id"])
+        changed.invalidate_recordset(["move_line_ids"])
+        lines.modified(["debt_case_id"])
+        self.env.add_to_compute(self._fields["amount_due"], changed)
+        self.env.add_to_compute(self._fields["oldest_due_date"], changed)
 
     @api.model
     def _sync_cases(self, partners=None):

@@ -75,6 +75,14 @@ class TestRecoveryCase(DebtRecoveryCommon):
         self.assertTrue(new_case, "A new case opens for the debt overdue again.")
         self.assertNotEqual(new_case, case, "The closed case stays as history.")
         self.assertAlmostEqual(new_case.amount_overdue, 600.0)
+        self.assertEqual(new_case.oldest_due_date, invoice.invoice_date_due)
+        # The old case gave its items to the new one: its stored amounts follow.
+        self.env.flush_all()
+        case.invalidate_recordset()
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        self.assertEqual(receivable.debt_case_id, new_case)
+        self.assertNotIn(receivable, case.move_line_ids)
+        self.assertFalse(case.oldest_due_date, "Nothing left to recover in the old case.")
 
     def test_cron_opens_case_when_an_invoice_falls_due(self):
         invoice = self._invoice(self.customer, 800.0, days_late=-5)
