@@ -646,9 +646,17 @@ class DebtRecoveryCase(models.Model):
         changed = cases | self.browse({row[1] for row in rows if row[1]})
         lines.invalidate_recordset(["debt_case_id"])
         changed.invalidate_recordset(["move_line_ids"])
-        lines.modified(["debt_case_id"])
-        self.env.add_to_compute(self._fields["amount_due"], changed)
-        self.env.add_to_compute(self._fields["oldest_due_date"], changed)
+        amounts = [self._fields["amount_due"], self._fields["oldest_due_date"]]
+        dependents = set(self.pool.get_dependent_fields(lines._fields["debt_case_id"]))
+        if any(field.store for field in dependents.difference(amounts)):
+            lines.modified(["debt_case_id"])
+        else:
+            # Only the cases' amounts (marked below) are stored: the rest is
+            # forgotten, without finding the records of thousands of items.
+            for field in dependents.difference(amounts):
+                self.env[field.model_name].invalidate_model([field.name], flush=False)
+        for field in amounts:
+            self.env.add_to_compute(field, changed)
 
     @api.model
     def _sync_cases(self, partners=None):
@@ -729,6 +737,27 @@ class DebtRecoveryCase(models.Model):
             (partner, company): (company.currency_id.round(total), oldest)
             for (partner, company), (total, oldest) in amounts.items()
         }
+
+    @api.model
+    def _open_cases_of(self, pairs, to_open):
+        """{(customer, company): open case} for ``pairs``, opening those of
+        ``to_open`` that are missing.
+
+        The daily case sync (before the escalation) has opened them; a
+        customer reached between two syncs gets its case here.
+        """
+        customers = self.env["res.partner"].concat(*(partner for partner, _company in pairs))
+        cases = self.search_fetch(
+            [("partner_id", "in", customers.ids), ("is_closed", "=", False)],
+            ["partner_id", "company_id"],
+        )
+        case_of = {(case.partner_id, case.company_id): case for case in cases}
+        missing = sorted(
+            {pair for pair in to_open if pair not in case_of}, key=lambda pc: (pc[1].id, pc[0].id)
+        )
+        if missing:
+            case_of.update(zip(missing, self._open_auto_cases(missing), strict=True))
+        return case_of
 
     def _open_auto_cases(self, pairs):
         """Open a case for each (customer, company) of ``pairs``, all at once.

@@ -443,6 +443,10 @@ class DebtRecoveryCommunication(models.Model):
             {record.id: record for record in model.browse({key[index] for key in todo})}
             for index, model in enumerate((Partner, Company, self.env["res.currency"]))
         ]
+        # Only what the communications need (a partner has a hundred columns).
+        customers = Partner.browse(records[0])
+        customers.fetch(["complete_name", "email", "child_ids"])
+        customers.child_ids.fetch(["type", "email"])
         plans = []
         for customer_id, company_id, currency_id in todo:
             plan = self._prepare_communication(
@@ -508,12 +512,20 @@ class DebtRecoveryCommunication(models.Model):
     def _create_communications(self, plans, today, send=True):
         if not plans:
             return self.browse()
-        Case = self.env["debt.recovery.case"].sudo()
+        # Only the name (a commit between two batches empties the cache).
         customers = self.env["res.partner"].concat(*(plan["customer"] for plan in plans))
-        # Cases first (one per customer and company), in one go.
-        Case._sync_cases(customers)
-        cases = Case.search([("partner_id", "in", customers.ids), ("is_closed", "=", False)])
-        case_of = {(case.partner_id, case.company_id): case for case in cases}
+        customers.fetch(["complete_name"])
+        Case = self.env["debt.recovery.case"].sudo()
+        # The cases (one per customer and company), opened if missing, in one
+        # go; a courtesy reminder (nothing overdue yet) opens none.
+        case_of = Case._open_cases_of(
+            [(plan["customer"], plan["company"]) for plan in plans],
+            [
+                (plan["customer"], plan["company"])
+                for plan in plans
+                if any(item.date_maturity < today for item in plan["items"])
+            ],
+        )
         # In one INSERT each (no creation message, no followers): a
         # communication logs itself on the case and the customer when sent.
         comms = bulk_create(

@@ -89,6 +89,25 @@ class TestEscalation(DebtRecoveryCommon):
             )
         )
 
+    def test_escalation_opens_the_missing_cases(self):
+        # A ledger posted before the addon (or between two case syncs): no case yet.
+        late = self._invoice(self.customer, 300.0, days_late=10, post=False)
+        late.with_context(debt_recovery_skip_sync=True).action_post()
+        other = self.env["res.partner"].create({"name": "Courtesy Ltd", "is_company": True})
+        soon = self._invoice(other, 100.0, days_late=-2, post=False)
+        soon.with_context(debt_recovery_skip_sync=True).action_post()
+        self.assertFalse(self._case_of(self.customer))
+        self._run()
+        case = self._case_of(self.customer)
+        self.assertEqual(self._comms().case_id, case)
+        self.assertEqual(case.origin, "auto")
+        self.assertAlmostEqual(case.amount_due, 300.0)
+        self.assertEqual(case.oldest_due_date, late.invoice_date_due)
+        self.assertEqual(case.move_line_ids, late.line_ids.filtered("debit"))
+        self.assertIn("Case opened", case.message_ids[-1].body)
+        self.assertTrue(self._comms(other), "The courtesy reminder is sent...")
+        self.assertFalse(self._case_of(other), "...but opens no case: nothing is overdue.")
+
     def test_courtesy_reminder_before_due_date(self):
         soon = self._invoice(self.customer, 100.0, days_late=-2)
         later = self.env["res.partner"].create({"name": "Later Ltd", "is_company": True})

@@ -15,6 +15,17 @@ from odoo.tools import SQL, split_every
 from odoo.tools.mail import generate_tracking_message_id
 
 INSERT_BATCH_SIZE = 1000
+CACHED_TYPES = {
+    "boolean",
+    "char",
+    "date",
+    "datetime",
+    "float",
+    "integer",
+    "many2one",
+    "monetary",
+    "selection",
+}
 
 
 def bulk_create(model, vals_list, check_company=True):
@@ -24,7 +35,8 @@ def bulk_create(model, vals_list, check_company=True):
     that is intended (no followers, no tracking, no creation message), with
     values of stored fields (no x2many commands). Stored computed fields
     given a value keep it (the caller computed it for the batch: no UPDATE
-    after the INSERT); the others are computed by the ORM. With
+    after the INSERT); the others are computed by the ORM. Monetary values
+    are stored as given: round them in their currency. With
     ``check_company`` False, the caller vouches for the records' companies.
 
     :return: the new records, in the order of ``vals_list``
@@ -56,8 +68,13 @@ def bulk_create(model, vals_list, check_company=True):
     defaults = model.default_get(missing)
     columns = sorted(given | set(defaults))
     converted = {}
+    monetary = {name for name in columns if fields_[name].type == "monetary"}
 
     def convert(name, value):
+        if name in monetary:
+            # Given rounded in its currency, as a float (the ORM would look up
+            # the currency of an empty record for each value).
+            return float(value or 0.0)
         # Each distinct value is converted (and sanitised) once.
         try:
             return converted[name, value]
@@ -98,10 +115,25 @@ def bulk_create(model, vals_list, check_company=True):
             )
         )
     records = model.browse(ids)
-    # Relations pointing to the new records now have more lines.
+    # Relations pointing to the new records now have more lines (which
+    # also forgets the new records' side).
     for name in columns:
         for inverse in model.pool.field_inverses[fields_[name]]:
             model.env[inverse.model_name].invalidate_model([inverse.name])
+    # The values just inserted go to the cache: what follows (dependencies,
+    # constraints) reads them without fetching the new rows back.
+    for name in given:
+        field = fields_[name]
+        if field.type in CACHED_TYPES and not field.translate and not field.company_dependent:
+            if all(name in vals for vals in vals_list):
+                model.env.cache.update(
+                    records,
+                    field,
+                    [
+                        field.convert_to_cache(vals[name], records, validate=False)
+                        for vals in vals_list
+                    ],
+                )
     computed = [fields_[name] for name in given if fields_[name].compute]
     with model.env.protecting(computed, records):
         records.modified(columns, create=True)
