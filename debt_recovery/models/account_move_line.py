@@ -303,15 +303,13 @@ class AccountMoveLine(models.Model):
                     blocked.add(key)
         policy_ids = {row[7] for row in rows if row[7]}
         policy_of = {policy.id: policy for policy in Policy.browse(policy_ids)}
-        level_of = {level.id: level for level in levels}
         default_of = {company.id: policy for company, policy in defaults.items()}
-        Level = self.env["debt.recovery.level"]
         ladders = {}
         targets = []
         # A row: the seven EscalationItem values, then the invoice's policy and
         # the item's last level and its date.
         for row in rows:
-            customer_id, company_id, date_maturity = row[1], row[2], row[4]
+            customer_id, company_id = row[1], row[2]
             if (customer_id, company_id) in blocked:
                 continue
             policy = (
@@ -322,46 +320,55 @@ class AccountMoveLine(models.Model):
             if not policy:
                 continue
             if policy not in ladders:
-                ladders[policy] = policy.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
-            level = self._debt_next_level(
-                policy,
-                ladders[policy],
-                today,
-                date_maturity,
-                level_of.get(row[8]) or Level.browse(row[8]),
-                row[9],
-            )
+                ladders[policy] = self._debt_ladder(policy)
+            level = self._debt_next_level(ladders[policy], today, row[4], row[8], row[9])
             if level:
                 targets.append(EscalationItem(*row[:7], level))
         return targets
 
     @api.model
-    def _debt_next_level(self, policy, ladder, today, date_maturity, current, level_date):
-        """The level an item due on ``date_maturity`` reaches today under
-        ``policy``, or None; ``current`` is the last level it was sent, on
-        ``level_date``."""
+    def _debt_ladder(self, policy):
+        """``policy``'s levels in order, with their delays as plain values (the
+        escalation places tens of thousands of items on it)."""
+        levels = policy.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
+        days = levels.mapped("days")
+        return {
+            "levels": list(levels),
+            "days": days,
+            "gaps": levels.mapped("min_days_since_previous"),
+            "index": {level.id: index for index, level in enumerate(levels)},
+            "climb": policy.climb_one_level,
+            # An item already due does not climb through courtesy levels.
+            "first_due": next((index for index, day in enumerate(days) if day >= 0), 0),
+        }
+
+    @api.model
+    def _debt_next_level(self, ladder, today, date_maturity, current_id, level_date):
+        """The level an item due on ``date_maturity`` reaches today on
+        ``ladder`` (see ``_debt_ladder``), or None; ``current_id`` is the last
+        level it was sent, on ``level_date``."""
         age = (today - date_maturity).days
-        eligible = [level for level in ladder if level.days <= age]
+        days = ladder["days"]
+        eligible = sum(1 for day in days if day <= age)
         if not eligible:
             return None
-        if current in ladder:
-            current_index = list(ladder).index(current)
-        elif current:
+        if current_id in ladder["index"]:
+            current_index = ladder["index"][current_id]
+        elif current_id:
             # The policy changed: place the item by the age of its last level.
-            current_index = sum(1 for level in ladder if level.days <= current.days) - 1
+            current_days = self.env["debt.recovery.level"].browse(current_id).days
+            current_index = sum(1 for day in days if day <= current_days) - 1
         else:
             current_index = -1
-        target_index = len(eligible) - 1
-        if policy.climb_one_level:
-            # An item already due does not climb through courtesy levels.
-            first = next((i for i, level in enumerate(ladder) if age < 0 or level.days >= 0), 0)
+        target_index = eligible - 1
+        if ladder["climb"]:
+            first = 0 if age < 0 else ladder["first_due"]
             target_index = min(max(current_index + 1, first), target_index)
         if target_index <= current_index:
             return None
-        target = ladder[target_index]
-        if current and level_date and (today - level_date).days < target.min_days_since_previous:
+        if current_id and level_date and (today - level_date).days < ladder["gaps"][target_index]:
             return None
-        return target
+        return ladder["levels"][target_index]
 
     def _debt_end_pause(self, pause, paused_days):
         """Release these items from ``pause`` (a dispute, a promise or a plan).

@@ -740,23 +740,35 @@ class DebtRecoveryCase(models.Model):
 
     @api.model
     def _open_cases_of(self, pairs, to_open):
-        """{(customer, company): open case} for ``pairs``, opening those of
-        ``to_open`` that are missing.
+        """{(customer id, company id): open case id} for ``pairs`` (customer,
+        company), opening those of ``to_open`` that are missing.
 
         The daily case sync (before the escalation) has opened them; a
         customer reached between two syncs gets its case here.
         """
-        customers = self.env["res.partner"].concat(*(partner for partner, _company in pairs))
-        cases = self.search_fetch(
-            [("partner_id", "in", customers.ids), ("is_closed", "=", False)],
-            ["partner_id", "company_id"],
-        )
-        case_of = {(case.partner_id, case.company_id): case for case in cases}
+        customer_ids = list({partner.id for partner, _company in pairs})
+        query = self._search([("partner_id", "in", customer_ids), ("is_closed", "=", False)])
+        case_of = {
+            (partner_id, company_id): case_id
+            for case_id, partner_id, company_id in self.env.execute_query(
+                query.select(
+                    *(
+                        self._field_to_sql(query.table, fname, query)
+                        for fname in ("id", "partner_id", "company_id")
+                    )
+                )
+            )
+        }
         missing = sorted(
-            {pair for pair in to_open if pair not in case_of}, key=lambda pc: (pc[1].id, pc[0].id)
+            {pair for pair in to_open if (pair[0].id, pair[1].id) not in case_of},
+            key=lambda pc: (pc[1].id, pc[0].id),
         )
         if missing:
-            case_of.update(zip(missing, self._open_auto_cases(missing), strict=True))
+            cases = self._open_auto_cases(missing)
+            case_of.update(
+                ((partner.id, company.id), case.id)
+                for (partner, company), case in zip(missing, cases, strict=True)
+            )
         return case_of
 
     def _open_auto_cases(self, pairs):

@@ -538,7 +538,7 @@ class DebtRecoveryCommunication(models.Model):
                     f"{plan['customer'].complete_name or plan['customer'].display_name}",
                     "amount_total": plan["currency"].round(plan["amount"]),
                     "company_id": plan["company"].id,
-                    "case_id": case_of.get((plan["customer"], plan["company"]), Case).id,
+                    "case_id": case_of.get((plan["customer"].id, plan["company"].id)),
                     "partner_id": plan["customer"].id,
                     "contact_id": plan["contact"].id,
                     "currency_id": plan["currency"].id,

@@ -91,26 +91,27 @@ def bulk_create(model, vals_list, check_company=True):
         now = model.env.cr.now()
         log_columns = ["create_uid", "create_date", "write_uid", "write_date"]
         log_values = [model.env.uid, now, model.env.uid, now]
+    # One array per column, unnested: psycopg2 quotes arrays in C (a row of
+    # VALUES is quoted in Python, value by value).
+    array_types = [SQL(fields_[name].column_type[1] + "[]") for name in columns]
     ids = []
     for chunk in split_every(INSERT_BATCH_SIZE, vals_list):
-        rows = [
-            tuple(
-                [
-                    convert(name, vals[name] if name in vals else defaults.get(name))
-                    for name in columns
-                ]
-                + log_values
-            )
-            for vals in chunk
+        arrays = [
+            [convert(name, vals[name] if name in vals else defaults.get(name)) for vals in chunk]
+            for name in columns
         ]
         ids.extend(
             row[0]
             for row in model.env.execute_query(
                 SQL(
-                    "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                    "INSERT INTO %s (%s) SELECT *%s FROM unnest(%s) RETURNING id",
                     SQL.identifier(model._table),
                     SQL(", ").join(map(SQL.identifier, columns + log_columns)),
-                    SQL(", ").join(rows),
+                    SQL("").join(SQL(", %s", value) for value in log_values),
+                    SQL(", ").join(
+                        SQL("%s::%s", array, array_type)
+                        for array, array_type in zip(arrays, array_types, strict=True)
+                    ),
                 )
             )
         )
