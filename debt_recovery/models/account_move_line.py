@@ -237,8 +237,8 @@ class AccountMoveLine(models.Model):
 
         A fixed number of queries whatever the number of items: one query reads
         the items as plain rows (a large ledger has tens of thousands: no
-        records for them), batched reads give the customers' and invoices'
-        settings, and the levels are worked out from the policies' ladders.
+        records for them) with their invoice's and customer's settings, and
+        the levels are worked out from the policies' ladders.
         """
         Policy = self.env["debt.recovery.policy"]
         defaults = Policy._get_company_defaults(companies)
@@ -258,13 +258,30 @@ class AccountMoveLine(models.Model):
         self.env.flush_all()
         query = self._search(domain, order="id")
         alias = query.table
+        partner = query.join(alias, "partner_id", "res_partner", "id", "debt_partner")
+        customer = query.join(partner, "commercial_partner_id", "res_partner", "id", "customer")
+        Partner = self.env["res.partner"]
+
+        def customer_setting(fname):
+            # Company-dependent: the value in the item's company, as the ORM
+            # reads it there (with its fallback).
+            return SQL(
+                "CASE %s %s END",
+                SQL.identifier(alias, "company_id"),
+                SQL(" ").join(
+                    SQL(
+                        "WHEN %s THEN %s",
+                        company.id,
+                        Partner.with_company(company)._field_to_sql(customer, fname, query),
+                    )
+                    for company in companies
+                ),
+            )
+
         rows = self.env.execute_query(
             query.select(
                 SQL.identifier(alias, "id"),
-                SQL(
-                    "(SELECT commercial_partner_id FROM res_partner WHERE id = %s)",
-                    SQL.identifier(alias, "partner_id"),
-                ),
+                SQL.identifier(customer, "id"),
                 SQL.identifier(alias, "company_id"),
                 SQL.identifier(alias, "currency_id"),
                 SQL.identifier(alias, "date_maturity"),
@@ -283,40 +300,25 @@ class AccountMoveLine(models.Model):
                     )
                     for column in ("level_id", "level_date")
                 ),
+                customer_setting("debt_policy_id"),
+                customer_setting("debt_do_not_contact"),
+                customer_setting("debt_quiet_until"),
             )
         )
         if not rows:
             return []
-        # Customer settings are per company (company-dependent fields).
-        partner_policy, blocked = {}, set()
-        for company in companies:
-            customer_ids = {row[1] for row in rows if row[2] == company.id}
-            customers = self.env["res.partner"].browse(customer_ids).with_company(company)
-            # Only these (all of a partner's fields would be read otherwise).
-            customers.fetch(["debt_policy_id", "debt_do_not_contact", "debt_quiet_until"])
-            for customer in customers:
-                key = (customer.id, company.id)
-                partner_policy[key] = customer.debt_policy_id
-                if customer.debt_do_not_contact or (
-                    customer.debt_quiet_until and customer.debt_quiet_until >= today
-                ):
-                    blocked.add(key)
-        policy_ids = {row[7] for row in rows if row[7]}
+        policy_ids = {row[7] for row in rows if row[7]} | {row[10] for row in rows if row[10]}
         policy_of = {policy.id: policy for policy in Policy.browse(policy_ids)}
         default_of = {company.id: policy for company, policy in defaults.items()}
         ladders = {}
         targets = []
-        # A row: the seven EscalationItem values, then the invoice's policy and
-        # the item's last level and its date.
+        # A row: the seven EscalationItem values, the invoice's policy, the
+        # item's last level and its date, then the customer's policy, "do not
+        # contact" and quiet period in the item's company.
         for row in rows:
-            customer_id, company_id = row[1], row[2]
-            if (customer_id, company_id) in blocked:
+            if row[11] or (row[12] and row[12] >= today):
                 continue
-            policy = (
-                policy_of.get(row[7])
-                or partner_policy.get((customer_id, company_id))
-                or default_of.get(company_id)
-            )
+            policy = policy_of.get(row[7]) or policy_of.get(row[10]) or default_of.get(row[2])
             if not policy:
                 continue
             if policy not in ladders:

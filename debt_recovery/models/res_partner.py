@@ -159,27 +159,26 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     @api.depends_context("company")
     def _compute_debt_case_id(self):
-        commercials = self.commercial_partner_id
-        cases = self.env["debt.recovery.case"].search(
+        # All the customers' cases in the company (a handful each) in one query:
+        # the open one and the count come from the same rows.
+        cases = self.env["debt.recovery.case"].search_fetch(
             [
-                ("partner_id", "in", commercials.ids),
+                ("partner_id", "in", self.commercial_partner_id.ids),
                 ("company_id", "=", self.env.company.id),
-                ("is_closed", "=", False),
-            ]
+            ],
+            ["partner_id", "stage_id", "is_closed", "name"],
         )
-        case_by_partner = {case.partner_id: case for case in cases}
-        counts = dict(
-            self.env["debt.recovery.case"]._read_group(
-                [("partner_id", "in", commercials.ids), ("company_id", "=", self.env.company.id)],
-                ["partner_id"],
-                ["__count"],
-            )
-        )
+        open_case = {}
+        counts = defaultdict(int)
+        for case in cases:
+            counts[case.partner_id] += 1
+            if not case.is_closed:
+                open_case[case.partner_id] = case
         for partner in self:
-            case = case_by_partner.get(partner.commercial_partner_id, cases.browse())
+            case = open_case.get(partner.commercial_partner_id, cases.browse())
             partner.debt_case_id = case
             partner.debt_stage_id = case.stage_id
-            partner.debt_case_count = counts.get(partner.commercial_partner_id, 0)
+            partner.debt_case_count = counts[partner.commercial_partner_id]
 
     @api.depends("commercial_partner_id")
     @api.depends_context("company")
@@ -244,11 +243,12 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     @api.depends_context("company")
     def _compute_debt_risk(self):
-        risks = self.env["debt.recovery.risk"].search(
+        risks = self.env["debt.recovery.risk"].search_fetch(
             [
                 ("partner_id", "in", self.commercial_partner_id.ids),
                 ("company_id", "=", self.env.company.id),
-            ]
+            ],
+            ["partner_id", "score", "band", "reasons"],
         )
         risk_of = {risk.partner_id: risk for risk in risks}
         for partner in self:

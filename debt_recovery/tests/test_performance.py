@@ -93,6 +93,8 @@ class TestPerformance(DebtRecoveryCommon):
             "debt_amount_overdue",
             "debt_amount_due",
             "debt_stage_id",
+            "debt_case_count",
+            "debt_risk_score",
             "debt_oldest_overdue_days",
         ]
         self._count_queries(self.partners[10:20], fnames)  # warm the registry caches

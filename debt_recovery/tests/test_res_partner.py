@@ -21,6 +21,19 @@ class TestResPartner(DebtRecoveryCommon):
         self.assertIn(
             self.customer, Partner.search([("debt_stage_id", "=", self.stage_current.id)])
         )
+        # Paid: the case closes and stays in the count; a new debt opens another.
+        self._pay(invoice)
+        self.customer.invalidate_recordset()
+        self.assertTrue(case.is_closed)
+        self.assertFalse(self.customer.debt_case_id)
+        self.assertFalse(self.customer.debt_stage_id)
+        self.assertEqual(self.customer.debt_case_count, 1)
+        self._invoice(self.customer, 50.0, days_late=3)
+        self.customer.invalidate_recordset()
+        new_case = self._case_of(self.customer)
+        self.assertNotEqual(new_case, case)
+        self.assertEqual(self.customer.debt_case_id, new_case)
+        self.assertEqual(self.customer.debt_case_count, 2)
 
     def test_actions_from_customer_form(self):
         partner = self.customer.with_user(self.user_collector)
