@@ -739,12 +739,13 @@ class DebtRecoveryCase(models.Model):
         }
 
     @api.model
-    def _open_cases_of(self, pairs, to_open):
+    def _open_cases_of(self, pairs):
         """{(customer id, company id): open case id} for ``pairs`` (customer,
-        company), opening those of ``to_open`` that are missing.
+        company), opening the missing cases of customers with overdue items.
 
         The daily case sync (before the escalation) has opened them; a
-        customer reached between two syncs gets its case here.
+        customer reached between two syncs gets its case here. A customer
+        with nothing overdue (a courtesy reminder) gets none.
         """
         customer_ids = list({partner.id for partner, _company in pairs})
         query = self._search([("partner_id", "in", customer_ids), ("is_closed", "=", False)])
@@ -759,10 +760,22 @@ class DebtRecoveryCase(models.Model):
                 )
             )
         }
-        missing = sorted(
-            {pair for pair in to_open if (pair[0].id, pair[1].id) not in case_of},
-            key=lambda pc: (pc[1].id, pc[0].id),
-        )
+        missing = {pair for pair in pairs if (pair[0].id, pair[1].id) not in case_of}
+        if missing:
+            AccountMoveLine = self.env["account.move.line"]
+            overdue = {
+                (partner.commercial_partner_id, company)
+                for partner, company in AccountMoveLine._read_group(
+                    [
+                        ("partner_id.commercial_partner_id", "in", [p.id for p, _c in missing]),
+                        ("company_id", "in", list({c.id for _p, c in missing})),
+                        *AccountMoveLine._debt_open_domain(),
+                        *AccountMoveLine._debt_overdue_domain(fields.Date.context_today(self)),
+                    ],
+                    ["partner_id", "company_id"],
+                )
+            }
+            missing = sorted(missing & overdue, key=lambda pc: (pc[1].id, pc[0].id))
         if missing:
             cases = self._open_auto_cases(missing)
             case_of.update(

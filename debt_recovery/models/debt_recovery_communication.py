@@ -516,16 +516,8 @@ class DebtRecoveryCommunication(models.Model):
         customers = self.env["res.partner"].concat(*(plan["customer"] for plan in plans))
         customers.fetch(["complete_name"])
         Case = self.env["debt.recovery.case"].sudo()
-        # The cases (one per customer and company), opened if missing, in one
-        # go; a courtesy reminder (nothing overdue yet) opens none.
-        case_of = Case._open_cases_of(
-            [(plan["customer"], plan["company"]) for plan in plans],
-            [
-                (plan["customer"], plan["company"])
-                for plan in plans
-                if any(item.date_maturity < today for item in plan["items"])
-            ],
-        )
+        # The cases (one per customer and company), opened if missing, in one go.
+        case_of = Case._open_cases_of([(plan["customer"], plan["company"]) for plan in plans])
         # In one INSERT each (no creation message, no followers): a
         # communication logs itself on the case and the customer when sent.
         comms = bulk_create(

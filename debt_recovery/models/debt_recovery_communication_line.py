@@ -6,9 +6,10 @@ class DebtRecoveryCommunicationLine(models.Model):
     _description = "Item of a Recovery Communication"
     _order = "date_maturity, id"
     _check_company_auto = True
-    # Written once with its communication (which records who and when), never
-    # edited: no log columns (each would be one more foreign key to check for
-    # each of the thousands of lines the daily run inserts).
+    # Written with its communication (which records who and when); only the
+    # date its wait counts from moves with pauses. No log columns: each would
+    # be one more foreign key to check for each of the thousands of lines the
+    # daily run inserts.
     _log_access = False
 
     communication_id = fields.Many2one(

@@ -107,6 +107,17 @@ class TestEscalation(DebtRecoveryCommon):
         self.assertIn("Case opened", case.message_ids[-1].body)
         self.assertTrue(self._comms(other), "The courtesy reminder is sent...")
         self.assertFalse(self._case_of(other), "...but opens no case: nothing is overdue.")
+        # Only a courtesy reminder today, but a debt overdue (kept out of the
+        # reminders): the reminder belongs to the customer's case.
+        third = self.env["res.partner"].create({"name": "Slow Ltd", "is_company": True})
+        for days_late in (10, -2):
+            move = self._invoice(third, 100.0, days_late=days_late, post=False)
+            move.debt_no_reminder = days_late > 0
+            move.with_context(debt_recovery_skip_sync=True).action_post()
+        self._run(partners=third)
+        self.assertEqual(self._comms(third).level_id, self.courtesy)
+        self.assertTrue(self._case_of(third))
+        self.assertEqual(self._comms(third).case_id, self._case_of(third))
 
     def test_courtesy_reminder_before_due_date(self):
         soon = self._invoice(self.customer, 100.0, days_late=-2)

@@ -67,8 +67,14 @@ def bulk_create(model, vals_list, check_company=True):
     ]
     defaults = model.default_get(missing)
     columns = sorted(given | set(defaults))
+    if not columns:
+        raise ValueError(f"bulk_create({model._name}): no value to insert")
     converted = {}
-    monetary = {name for name in columns if fields_[name].type == "monetary"}
+    monetary = {
+        name
+        for name in columns
+        if fields_[name].type == "monetary" and not fields_[name].company_dependent
+    }
 
     def convert(name, value):
         if name in monetary:
@@ -135,7 +141,13 @@ def bulk_create(model, vals_list, check_company=True):
                         for vals in vals_list
                     ],
                 )
-    computed = [fields_[name] for name in given if fields_[name].compute]
+    # A computed field given in every row keeps its values; one given in only
+    # some rows is computed for all.
+    computed = [
+        fields_[name]
+        for name in given
+        if fields_[name].compute and all(name in vals for vals in vals_list)
+    ]
     with model.env.protecting(computed, records):
         records.modified(columns, create=True)
     records._validate_fields(columns)
