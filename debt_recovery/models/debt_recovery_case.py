@@ -665,8 +665,6 @@ class DebtRecoveryCase(models.Model):
         Set-based: a fixed number of queries whatever the number of customers.
         ``partners`` restricts the work to those commercial partners.
         """
-        AccountMoveLine = self.env["account.move.line"]
-        today = fields.Date.context_today(self)
         scope = []
         if partners is not None:
             partners = partners.commercial_partner_id
@@ -675,15 +673,7 @@ class DebtRecoveryCase(models.Model):
             scope = [("partner_id.commercial_partner_id", "in", partners.ids)]
 
         # 1. Customers (per company) with overdue items and no open case.
-        overdue = AccountMoveLine._read_group(
-            [
-                *scope,
-                *AccountMoveLine._debt_open_domain(),
-                *AccountMoveLine._debt_overdue_domain(today),
-            ],
-            ["partner_id", "company_id"],
-        )
-        wanted = {(partner.commercial_partner_id, company) for partner, company in overdue}
+        wanted = self._overdue_pairs(scope)
         case_domain = [("is_closed", "=", False)]
         if partners is not None:
             case_domain.append(("partner_id", "in", partners.ids))
@@ -707,6 +697,24 @@ class DebtRecoveryCase(models.Model):
         if to_close:
             to_close.write({"stage_id": closed_stage.id})
             bulk_log_note(to_close, self.env._("Closed as recovered: nothing is overdue any more."))
+
+    @api.model
+    def _overdue_pairs(self, scope):
+        """{(commercial partner, company)} with overdue items among the
+        journal items of ``scope`` (a domain), in one grouped query."""
+        AccountMoveLine = self.env["account.move.line"]
+        today = fields.Date.context_today(self)
+        return {
+            (partner.commercial_partner_id, company)
+            for partner, company in AccountMoveLine._read_group(
+                [
+                    *scope,
+                    *AccountMoveLine._debt_open_domain(),
+                    *AccountMoveLine._debt_overdue_domain(today),
+                ],
+                ["partner_id", "company_id"],
+            )
+        }
 
     @api.model
     def _open_items_amounts(self, pairs):
@@ -762,19 +770,12 @@ class DebtRecoveryCase(models.Model):
         }
         missing = {pair for pair in pairs if (pair[0].id, pair[1].id) not in case_of}
         if missing:
-            AccountMoveLine = self.env["account.move.line"]
-            overdue = {
-                (partner.commercial_partner_id, company)
-                for partner, company in AccountMoveLine._read_group(
-                    [
-                        ("partner_id.commercial_partner_id", "in", [p.id for p, _c in missing]),
-                        ("company_id", "in", list({c.id for _p, c in missing})),
-                        *AccountMoveLine._debt_open_domain(),
-                        *AccountMoveLine._debt_overdue_domain(fields.Date.context_today(self)),
-                    ],
-                    ["partner_id", "company_id"],
-                )
-            }
+            overdue = self._overdue_pairs(
+                [
+                    ("partner_id.commercial_partner_id", "in", [p.id for p, _c in missing]),
+                    ("company_id", "in", list({c.id for _p, c in missing})),
+                ]
+            )
             missing = sorted(missing & overdue, key=lambda pc: (pc[1].id, pc[0].id))
         if missing:
             cases = self._open_auto_cases(missing)
