@@ -6,7 +6,8 @@ Usage (from scripts/bench.sh, which sets up Odoo, the OCA wheel and the paths):
 
 Every figure comes from a fresh copy of the size's template database
 (``dr_bench_<size>``, built by ``scripts/bench.sh build <size>``), measured in
-a fresh process (so that peak memory is the run's own), after ANALYZE. Each
+a fresh process (so that peak memory is the run's own), after ANALYZE and a
+CHECKPOINT (the writes of the copy and of the previous probe done). Each
 figure is the median of ``--runs`` runs. The runs happen "on" the day the data
 was generated (kept in the database), and "the next day" is that day + 1.
 """
@@ -94,7 +95,12 @@ def timed(env, func):
 
 
 def analyze(cr):
+    """Fresh planner statistics, and a quiet server: the checkpoint writes out
+    what the copy and the previous probe left dirty, so that its writes do not
+    fall inside the measured run (a spread checkpoint lasts minutes)."""
     cr.execute("ANALYZE")
+    cr.commit()
+    cr.execute("CHECKPOINT")
     cr.commit()
 
 
@@ -340,7 +346,9 @@ def psql(sql, db="postgres"):
 
 def copy_db(template, name):
     psql(f'DROP DATABASE IF EXISTS "{name}"')
-    psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    # Copied file by file (PostgreSQL 15's default writes the whole copy to
+    # the WAL, gigabytes for large, whose checkpoints then overlap the runs).
+    psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
     shutil.rmtree(os.path.join(FILESTORE, name), ignore_errors=True)
     if os.path.isdir(os.path.join(FILESTORE, template)):
         shutil.copytree(os.path.join(FILESTORE, template), os.path.join(FILESTORE, name))
@@ -521,7 +529,8 @@ def write_table(args, results):
         f"Produced by `scripts/bench.sh measure {' '.join(args.sizes)}` on "
         f"{date.today().isoformat()}; machine: {machine()}.",
         f"Each figure is the median of {args.runs} runs, each on a fresh copy of the size's "
-        "template database after ANALYZE, in a fresh process. Escalation = the daily run "
+        "template database after ANALYZE and a CHECKPOINT, in a fresh process. Escalation = "
+        "the daily run "
         "without mail transport and PDF rendering (ours: the escalation cron, which queues the "
         "communications; OCA: a credit control run generating its lines). Before ours, the "
         "daily case sync runs as scheduled (02:00, an hour before the escalation): it opens a "

@@ -68,12 +68,6 @@ class DebtRecoveryCommunication(models.Model):
     )
     policy_id = fields.Many2one(related="level_id.policy_id")
     date = fields.Date(required=True, index=True, readonly=True)
-    user_id = fields.Many2one(
-        comodel_name="res.users",
-        string="Created By",
-        default=lambda self: self.env.user,
-        readonly=True,
-    )
     state = fields.Selection(
         selection=COMMUNICATION_STATES,
         required=True,

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_amount
+from odoo.tools import SQL, format_amount
 
 ACCOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 
@@ -73,7 +73,7 @@ class ResPartner(models.Model):
     )
     debt_exposure = fields.Monetary(
         string="Credit Exposure",
-        compute="_compute_debt_exposure",
+        compute="_compute_debt_amounts",
         currency_field="debt_currency_id",
         groups=ACCOUNT_GROUPS,
         help="Open receivables, draft invoices and (with Sales) confirmed orders not yet "
@@ -81,13 +81,13 @@ class ResPartner(models.Model):
     )
     debt_credit_available = fields.Monetary(
         string="Available Credit",
-        compute="_compute_debt_exposure",
+        compute="_compute_debt_amounts",
         currency_field="debt_currency_id",
         groups=ACCOUNT_GROUPS,
     )
     debt_credit_usage = fields.Float(
         string="Credit Limit Used (%)",
-        compute="_compute_debt_exposure",
+        compute="_compute_debt_amounts",
         groups=ACCOUNT_GROUPS,
     )
     debt_manual_hold = fields.Boolean(
@@ -104,7 +104,7 @@ class ResPartner(models.Model):
     )
     debt_hold_reason = fields.Char(
         string="Credit Hold",
-        compute="_compute_debt_exposure",
+        compute="_compute_debt_amounts",
         groups=ACCOUNT_GROUPS,
         help="Why new invoices to this customer are refused (empty: not on hold).",
     )
@@ -200,45 +200,89 @@ class ResPartner(models.Model):
             partner.debt_promise_kept_count = counts.get((commercial, "kept"), 0)
             partner.debt_promise_broken_count = counts.get((commercial, "broken"), 0)
 
-    @api.depends("commercial_partner_id")
+    @api.depends("commercial_partner_id", "credit_limit")
     @api.depends_context("company", "tz")
     def _compute_debt_amounts(self):
-        AccountMoveLine = self.env["account.move.line"]
+        # Receivable, overdue and exposure together: they share the one read
+        # of the customers' open items (the customer form shows them all).
         company = self.env.company
         today = fields.Date.context_today(self)
-        commercials = self.commercial_partner_id
-        base_domain = [
-            ("partner_id", "in", commercials.ids),
-            ("company_id", "=", company.id),
-            *AccountMoveLine._debt_open_domain(),
-        ]
-        due = defaultdict(float)
-        for partner, amount in AccountMoveLine._read_group(
-            base_domain, ["partner_id"], ["amount_residual:sum"]
-        ):
-            due[partner.commercial_partner_id] += amount
-        overdue = defaultdict(float)
-        oldest = {}
-        invoices = defaultdict(lambda: self.env["account.move"])
-        for partner, amount, min_due, moves in AccountMoveLine._read_group(
-            [*base_domain, *AccountMoveLine._debt_overdue_domain(today)],
-            ["partner_id"],
-            ["amount_residual:sum", "date_maturity:min", "move_id:recordset"],
-        ):
-            commercial = partner.commercial_partner_id
-            overdue[commercial] += amount
-            invoices[commercial] |= moves
-            if commercial not in oldest or min_due < oldest[commercial]:
-                oldest[commercial] = min_due
+        receivable = self._debt_receivable_by_partner(today)
+        exposure = self._debt_exposure_by_partner(
+            {commercial: amounts["due"] for commercial, amounts in receivable.items()}
+        )
+        reasons = self._debt_hold_reasons(
+            exposure,
+            oldest={
+                commercial: (today - amounts["oldest"]).days
+                for commercial, amounts in receivable.items()
+                if amounts["oldest"]
+            },
+        )
+        Move = self.env["account.move"]
         for partner in self:
             commercial = partner.commercial_partner_id
+            amounts = receivable.get(commercial, {})
             partner.debt_currency_id = company.currency_id
-            partner.debt_amount_due = due.get(commercial, 0.0)
-            partner.debt_amount_overdue = overdue.get(commercial, 0.0)
+            partner.debt_amount_due = amounts.get("due", 0.0)
+            partner.debt_amount_overdue = amounts.get("overdue", 0.0)
             partner.debt_oldest_overdue_days = (
-                (today - oldest[commercial]).days if commercial in oldest else 0
+                (today - amounts["oldest"]).days if amounts.get("oldest") else 0
             )
-            partner.debt_overdue_invoice_ids = invoices[commercial]
+            partner.debt_overdue_invoice_ids = Move.browse(amounts.get("move_ids", ()))
+            limit = commercial.credit_limit
+            amount = exposure.get(commercial, 0.0)
+            partner.debt_exposure = amount
+            partner.debt_credit_available = limit - amount if limit else 0.0
+            partner.debt_credit_usage = amount / limit * 100.0 if limit else 0.0
+            partner.debt_hold_reason = "; ".join(reasons.get(commercial, [])) or False
+
+    def _debt_receivable_by_partner(self, today):
+        """The company's open receivable items of these customers, in one query.
+
+        :return: {commercial partner: {"due": total, "overdue": overdue total,
+                 "oldest": oldest overdue due date or None, "move_ids": the
+                 overdue entries' ids}}, amounts in company currency.
+        """
+        AccountMoveLine = self.env["account.move.line"]
+        query = AccountMoveLine._search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", self.env.company.id),
+                *AccountMoveLine._debt_open_domain(),
+            ]
+        )
+        # The overdue condition on the same rows (plain columns of the table).
+        overdue = AccountMoveLine._where_calc(
+            AccountMoveLine._debt_overdue_domain(today)
+        ).where_clause
+
+        def column(fname):
+            return AccountMoveLine._field_to_sql(query.table, fname, query)
+
+        query.groupby = column("partner_id")
+        rows = self.env.execute_query(
+            query.select(
+                column("partner_id"),
+                SQL("SUM(%s)", column("amount_residual")),
+                SQL("SUM(%s) FILTER (WHERE %s)", column("amount_residual"), overdue),
+                SQL("MIN(%s) FILTER (WHERE %s)", column("date_maturity"), overdue),
+                SQL("ARRAY_AGG(DISTINCT %s) FILTER (WHERE %s)", column("move_id"), overdue),
+            )
+        )
+        partners = self.browse(row[0] for row in rows)
+        receivable = {}
+        for partner, (_id, due, late, oldest, move_ids) in zip(partners, rows, strict=True):
+            amounts = receivable.setdefault(
+                partner.commercial_partner_id,
+                {"due": 0.0, "overdue": 0.0, "oldest": None, "move_ids": []},
+            )
+            amounts["due"] += due or 0.0
+            amounts["overdue"] += late or 0.0
+            if oldest and (not amounts["oldest"] or oldest < amounts["oldest"]):
+                amounts["oldest"] = oldest
+            amounts["move_ids"] += move_ids or []
+        return receivable
 
     @api.depends("commercial_partner_id")
     @api.depends_context("company")
@@ -258,36 +302,29 @@ class ResPartner(models.Model):
             partner.debt_risk_band = risk.band
             partner.debt_risk_reasons = risk.reasons
 
-    @api.depends("commercial_partner_id", "credit_limit")
-    @api.depends_context("company", "tz")
-    def _compute_debt_exposure(self):
-        exposure = self._debt_exposure_by_partner()
-        reasons = self._debt_hold_reasons(exposure)
-        for partner in self:
-            commercial = partner.commercial_partner_id
-            limit = commercial.credit_limit
-            amount = exposure.get(commercial, 0.0)
-            partner.debt_exposure = amount
-            partner.debt_credit_available = limit - amount if limit else 0.0
-            partner.debt_credit_usage = amount / limit * 100.0 if limit else 0.0
-            partner.debt_hold_reason = "; ".join(reasons.get(commercial, [])) or False
+    def _debt_exposure_by_partner(self, due=None):
+        """{commercial partner: exposure in company currency} in a fixed number of queries.
 
-    def _debt_exposure_by_partner(self):
-        """{commercial partner: exposure in company currency} in a fixed number of queries."""
+        :param due: {commercial partner: open receivable} when already read.
+        """
         company = self.env.company
         commercials = self.commercial_partner_id
         AccountMoveLine = self.env["account.move.line"]
         exposure = dict.fromkeys(commercials, 0.0)
-        for partner, amount in AccountMoveLine._read_group(
-            [
-                ("partner_id", "in", commercials.ids),
-                ("company_id", "=", company.id),
-                *AccountMoveLine._debt_open_domain(),
-            ],
-            ["partner_id"],
-            ["amount_residual:sum"],
-        ):
-            exposure[partner.commercial_partner_id] += amount
+        if due is None:
+            due = defaultdict(float)
+            for partner, amount in AccountMoveLine._read_group(
+                [
+                    ("partner_id", "in", commercials.ids),
+                    ("company_id", "=", company.id),
+                    *AccountMoveLine._debt_open_domain(),
+                ],
+                ["partner_id"],
+                ["amount_residual:sum"],
+            ):
+                due[partner.commercial_partner_id] += amount
+        for commercial, amount in due.items():
+            exposure[commercial] += amount
         for partner, amount in self.env["account.move"]._read_group(
             [
                 ("commercial_partner_id", "in", commercials.ids),
@@ -308,8 +345,13 @@ class ResPartner(models.Model):
         currency); debt_recovery_sale adds confirmed orders not yet invoiced."""
         return {}
 
-    def _debt_hold_reasons(self, exposure=None):
-        """{commercial partner: [reasons in plain words]} for those on credit hold."""
+    def _debt_hold_reasons(self, exposure=None, oldest=None):
+        """{commercial partner: [reasons in plain words]} for those on credit hold.
+
+        :param exposure: {commercial partner: exposure} when already read.
+        :param oldest: {commercial partner: days its oldest overdue item is late}
+                       when already read.
+        """
         company = self.env.company
         commercials = self.commercial_partner_id
         if exposure is None:
@@ -332,8 +374,8 @@ class ResPartner(models.Model):
             ):
                 cases[case.partner_id] = case
         days = company.debt_hold_overdue_days
-        oldest = {}
-        if days:
+        if oldest is None and days:
+            oldest = {}
             # Read now, not from a computed field: this runs while invoices post.
             AccountMoveLine = self.env["account.move.line"]
             today = fields.Date.context_today(self)
@@ -367,7 +409,7 @@ class ResPartner(models.Model):
                         limit=format_amount(self.env, limit, currency),
                     )
                 )
-            if days and oldest.get(commercial, 0) > days:
+            if days and oldest and oldest.get(commercial, 0) > days:
                 found.append(
                     self.env._(
                         "an invoice is %(late)s days overdue (limit %(days)s)",

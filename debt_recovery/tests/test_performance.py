@@ -101,3 +101,41 @@ class TestPerformance(DebtRecoveryCommon):
         few = self._count_queries(self.partners[:10], fnames)
         many = self._count_queries(self.partners, fnames)
         self.assertEqual(many, few)
+
+    def test_partner_panel_reads_open_items_once(self):
+        """The customer form's recovery panel: receivable, overdue, oldest
+        overdue, overdue invoices, exposure and credit hold come from one read
+        of the open items, whatever the number of customers and invoices."""
+        fnames = [
+            "debt_amount_due",
+            "debt_amount_overdue",
+            "debt_oldest_overdue_days",
+            "debt_overdue_invoice_ids",
+            "debt_exposure",
+            "debt_credit_available",
+            "debt_hold_reason",
+        ]
+        self.company.debt_hold_overdue_days = 30
+        self._count_queries(self.partners[10:20], fnames)  # warm the registry caches
+        few = self._count_queries(self.partners[:1], fnames)
+        many = self._count_queries(self.partners, fnames)
+        self.assertEqual(many, few)
+        # The customers, their company and currency, the open items once (they
+        # were read four times: due, overdue, exposure, hold), draft invoices
+        # and the cases at the hold stage once each.
+        self.assertLessEqual(many, 9)
+        partner = self.partners[3]
+        partner.credit_limit = 500.0
+        lines = self.env["account.move.line"].search(
+            [("partner_id", "=", partner.id), ("account_type", "=", "asset_receivable")]
+        )
+        overdue = lines.filtered(lambda line: line.date_maturity < self.today)
+        self.assertTrue(overdue and overdue != lines, "Some items are overdue, some not.")
+        self.assertAlmostEqual(partner.debt_amount_due, sum(lines.mapped("amount_residual")))
+        self.assertAlmostEqual(partner.debt_amount_overdue, sum(overdue.mapped("amount_residual")))
+        self.assertEqual(partner.debt_overdue_invoice_ids, overdue.move_id)
+        oldest = (self.today - min(overdue.mapped("date_maturity"))).days
+        self.assertEqual(partner.debt_oldest_overdue_days, oldest)
+        self.assertAlmostEqual(partner.debt_exposure, partner.debt_amount_due)
+        self.assertAlmostEqual(partner.debt_credit_available, 500.0 - partner.debt_amount_due)
+        self.assertIn(f"{oldest} days overdue", partner.debt_hold_reason)
