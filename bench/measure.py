@@ -566,7 +566,7 @@ def write_table(args, results):
         "| case sync before (cases opened) | OCA / (sync + ours) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    medians = {}
+    medians, item_counts = {}, {}
     for size in args.sizes:
         res = results[size]
         for day in (0, 1):
@@ -575,6 +575,7 @@ def write_table(args, results):
             medians[size, day] = ours_s
             comms = statistics.median(s["result"]["communications"] for s in ours)
             items = statistics.median(s["result"]["items"] for s in ours)
+            item_counts[size, day] = items
             row = (
                 f"| {size} | {'first' if day == 0 else 'next'} | {ours_s:.2f} s | "
                 f"{median_of(ours, 'queries'):,.0f} | {median_of(ours, 'peak_mb'):.0f} | "
@@ -603,9 +604,12 @@ def write_table(args, results):
         lines += ["", "Growth of our escalation time between sizes:", ""]
         for small, big in zip(args.sizes, args.sizes[1:], strict=False):
             for day in (0, 1):
+                time_ratio = medians[big, day] / medians[small, day]
+                item_ratio = item_counts[big, day] / item_counts[small, day]
                 lines.append(
                     f"- {small} → {big}, {'first' if day == 0 else 'next'} day: "
-                    f"{medians[big, day] / medians[small, day]:.1f}×"
+                    f"{time_ratio:.2f}× the time for {item_ratio:.2f}× the items "
+                    f"({time_ratio / item_ratio:.2f}× the time per item)"
                 )
     lines += [
         "",

@@ -452,8 +452,15 @@ class DebtRecoveryCommunication(models.Model):
                 plans.append(plan)
         if dry_run:
             return plans
+        # The cases, looked up (and the missing ones opened) once for the run:
+        # a lookup per batch would scan the growing table of cases each time.
+        case_of = (
+            self.env["debt.recovery.case"]
+            .sudo()
+            ._open_cases_of([(plan["customer"], plan["company"]) for plan in plans])
+        )
         if not batch_size:
-            self._create_communications(plans, today, send=send)
+            self._create_communications(plans, today, send=send, case_of=case_of)
             return len(todo), len(keys) - len(todo)
         # Never inside tests (Odoo's own idiom, as account's auto-post cron).
         auto_commit = not tools.config["test_enable"] and not modules.module.current_test
@@ -466,7 +473,7 @@ class DebtRecoveryCommunication(models.Model):
                     _logger.info("Recovery escalation: another run took over.")
                     break
             batch = plans[start : start + batch_size]
-            self._create_communications(batch, today, send=send)
+            self._create_communications(batch, today, send=send, case_of=case_of)
             done += len(batch)
         return done, len(plans) - done
 
@@ -491,6 +498,10 @@ class DebtRecoveryCommunication(models.Model):
         letter = level.channel_letter or (level.channel_email and not contact.email)
         return {
             "customer": customer,
+            # The customer's display name without its per-record compute (a
+            # commercial partner's is its stored complete name), read now:
+            # the commit after each batch empties the cache.
+            "customer_name": customer.complete_name or customer.display_name,
             "company": company,
             "currency": currency,
             "level": level,
@@ -503,25 +514,28 @@ class DebtRecoveryCommunication(models.Model):
         }
 
     @api.model
-    def _create_communications(self, plans, today, send=True):
+    def _create_communications(self, plans, today, send=True, case_of=None):
+        """Create the communications of ``plans`` (``_prepare_communication``).
+
+        :param case_of: {(customer id, company id): open case id}, when the
+                        caller already has them.
+        """
         if not plans:
             return self.browse()
-        # Only the name (a commit between two batches empties the cache).
-        customers = self.env["res.partner"].concat(*(plan["customer"] for plan in plans))
-        customers.fetch(["complete_name"])
-        Case = self.env["debt.recovery.case"].sudo()
-        # The cases (one per customer and company), opened if missing, in one go.
-        case_of = Case._open_cases_of([(plan["customer"], plan["company"]) for plan in plans])
+        if case_of is None:
+            # The cases (one per customer and company), opened if missing, in one go.
+            case_of = (
+                self.env["debt.recovery.case"]
+                .sudo()
+                ._open_cases_of([(plan["customer"], plan["company"]) for plan in plans])
+            )
         # In one INSERT each (no creation message, no followers): a
         # communication logs itself on the case and the customer when sent.
         comms = bulk_create(
             self,
             [
                 {
-                    # The customer's display name without its per-record compute
-                    # (a commercial partner's is its stored complete name).
-                    "name": f"{plan['level'].name} - "
-                    f"{plan['customer'].complete_name or plan['customer'].display_name}",
+                    "name": f"{plan['level'].name} - {plan['customer_name']}",
                     "amount_total": plan["currency"].round(plan["amount"]),
                     "company_id": plan["company"].id,
                     "case_id": case_of.get((plan["customer"].id, plan["company"].id)),
