@@ -129,6 +129,9 @@ def probe_ours_escalation(env, day):
     sync = timed(env, Case._cron_sync_cases)
     sync.pop("result")
     sync["opened"] = Case.search_count([]) - cases_before
+    # An hour passes before the escalation: the server has written out what
+    # the sync changed and refreshed its statistics (autovacuum) by then.
+    analyze(env.cr)
 
     def run():
         Communication._cron_escalate()
