@@ -211,14 +211,7 @@ class ResPartner(models.Model):
         exposure = self._debt_exposure_by_partner(
             {commercial: amounts["due"] for commercial, amounts in receivable.items()}
         )
-        reasons = self._debt_hold_reasons(
-            exposure,
-            oldest={
-                commercial: (today - amounts["oldest"]).days
-                for commercial, amounts in receivable.items()
-                if amounts["oldest"]
-            },
-        )
+        reasons = self._debt_hold_reasons(exposure, self._debt_late_days(receivable, today))
         Move = self.env["account.move"]
         for partner in self:
             commercial = partner.commercial_partner_id
@@ -302,6 +295,16 @@ class ResPartner(models.Model):
             partner.debt_risk_band = risk.band
             partner.debt_risk_reasons = risk.reasons
 
+    @api.model
+    def _debt_late_days(self, receivable, today):
+        """{commercial partner: days its oldest overdue item is late} from
+        ``_debt_receivable_by_partner``'s result."""
+        return {
+            commercial: (today - amounts["oldest"]).days
+            for commercial, amounts in receivable.items()
+            if amounts["oldest"]
+        }
+
     def _debt_exposure_by_partner(self, due=None):
         """{commercial partner: exposure in company currency} in a fixed number of queries.
 
@@ -309,20 +312,13 @@ class ResPartner(models.Model):
         """
         company = self.env.company
         commercials = self.commercial_partner_id
-        AccountMoveLine = self.env["account.move.line"]
         exposure = dict.fromkeys(commercials, 0.0)
         if due is None:
-            due = defaultdict(float)
-            for partner, amount in AccountMoveLine._read_group(
-                [
-                    ("partner_id", "in", commercials.ids),
-                    ("company_id", "=", company.id),
-                    *AccountMoveLine._debt_open_domain(),
-                ],
-                ["partner_id"],
-                ["amount_residual:sum"],
-            ):
-                due[partner.commercial_partner_id] += amount
+            today = fields.Date.context_today(self)
+            due = {
+                commercial: amounts["due"]
+                for commercial, amounts in self._debt_receivable_by_partner(today).items()
+            }
         for commercial, amount in due.items():
             exposure[commercial] += amount
         for partner, amount in self.env["account.move"]._read_group(
@@ -354,8 +350,23 @@ class ResPartner(models.Model):
         """
         company = self.env.company
         commercials = self.commercial_partner_id
+        days = company.debt_hold_overdue_days
+        # Read now, not from computed fields: this runs while invoices post.
+        # The open items once for both the exposure and the oldest overdue.
+        today = fields.Date.context_today(self)
+        receivable = None
+        if (exposure is None and company.debt_hold_on_limit) or (oldest is None and days):
+            receivable = self._debt_receivable_by_partner(today)
         if exposure is None:
-            exposure = self._debt_exposure_by_partner() if company.debt_hold_on_limit else {}
+            exposure = (
+                self._debt_exposure_by_partner(
+                    {commercial: amounts["due"] for commercial, amounts in receivable.items()}
+                )
+                if company.debt_hold_on_limit
+                else {}
+            )
+        if oldest is None:
+            oldest = self._debt_late_days(receivable or {}, today)
         currency = company.currency_id
         reasons = {}
         stage = company.debt_hold_stage_id
@@ -373,25 +384,6 @@ class ResPartner(models.Model):
                 )
             ):
                 cases[case.partner_id] = case
-        days = company.debt_hold_overdue_days
-        if oldest is None and days:
-            oldest = {}
-            # Read now, not from a computed field: this runs while invoices post.
-            AccountMoveLine = self.env["account.move.line"]
-            today = fields.Date.context_today(self)
-            for partner, due in AccountMoveLine._read_group(
-                [
-                    ("partner_id", "in", commercials.ids),
-                    ("company_id", "=", company.id),
-                    *AccountMoveLine._debt_open_domain(),
-                    *AccountMoveLine._debt_overdue_domain(today),
-                ],
-                ["partner_id"],
-                ["date_maturity:min"],
-            ):
-                late = (today - due).days
-                key = partner.commercial_partner_id
-                oldest[key] = max(oldest.get(key, 0), late)
         for commercial in commercials:
             found = []
             if commercial.debt_manual_hold:
@@ -409,7 +401,7 @@ class ResPartner(models.Model):
                         limit=format_amount(self.env, limit, currency),
                     )
                 )
-            if days and oldest and oldest.get(commercial, 0) > days:
+            if days and oldest.get(commercial, 0) > days:
                 found.append(
                     self.env._(
                         "an invoice is %(late)s days overdue (limit %(days)s)",
