@@ -90,11 +90,35 @@ class DebtRecoveryCommunication(models.Model):
         string="Items",
         readonly=True,
     )
-    amount_total = fields.Monetary(
-        string="Total Due",
+    amount_overdue = fields.Monetary(
+        string="Items Claimed",
         compute="_compute_amount_total",
         store=True,
         currency_field="currency_id",
+        help="What the claimed items still owe, before credits.",
+    )
+    credit_line_ids = fields.Many2many(
+        comodel_name="account.move.line",
+        relation="debt_recovery_communication_credit_rel",
+        column1="communication_id",
+        column2="move_line_id",
+        string="Credits Deducted",
+        readonly=True,
+        help="Open credit notes, unapplied payments and advances of the customer in "
+        "this company and currency, deducted from what the communication claims.",
+    )
+    amount_credit = fields.Monetary(
+        string="Credits",
+        readonly=True,
+        currency_field="currency_id",
+        help="Open credits deducted (a positive amount).",
+    )
+    amount_total = fields.Monetary(
+        string="Net Amount Due",
+        compute="_compute_amount_total",
+        store=True,
+        currency_field="currency_id",
+        help="Items claimed less the credits deducted.",
     )
     mail_message_id = fields.Many2one(
         comodel_name="mail.message", string="Email Message", readonly=True
@@ -122,10 +146,11 @@ class DebtRecoveryCommunication(models.Model):
         for comm in self:
             comm.name = f"{comm.level_id.name or ''} - {comm.partner_id.display_name or ''}"
 
-    @api.depends("line_ids.amount_residual_currency")
+    @api.depends("line_ids.amount_residual_currency", "amount_credit")
     def _compute_amount_total(self):
         for comm in self:
-            comm.amount_total = sum(comm.line_ids.mapped("amount_residual_currency"))
+            comm.amount_overdue = sum(comm.line_ids.mapped("amount_residual_currency"))
+            comm.amount_total = comm.amount_overdue - comm.amount_credit
 
     @api.depends("mail_message_id.notification_ids.notification_status")
     def _compute_email_status(self):

@@ -27,6 +27,31 @@ class DebtRecoveryPolicy(models.Model):
         "had, then the next ones on later runs, instead of going straight to the level "
         "its age calls for.",
     )
+    escalation_mode = fields.Selection(
+        selection=[
+            ("paced", "First reminder first, one level at a time"),
+            ("age", "Straight to the level of the age"),
+        ],
+        string="Escalation",
+        required=True,
+        default="paced",
+        help="Paced: the first communication a customer receives is the first overdue "
+        "reminder, whatever the age of its items, then at most one level up per "
+        "communication. Straight to the level of the age: an item gets the level its "
+        "age calls for, even as the first contact.",
+    )
+    min_days_between = fields.Integer(
+        string="Minimum Days Between Communications",
+        default=7,
+        help="At least this many days between two communications to the same customer "
+        "(courtesy reminders aside).",
+    )
+    net_credits = fields.Boolean(
+        string="Deduct Open Credits",
+        default=True,
+        help="Open credit notes, unapplied payments and advances of the customer in the "
+        "same company and currency are deducted from what a communication claims.",
+    )
     level_ids = fields.One2many(
         comodel_name="debt.recovery.level",
         inverse_name="policy_id",
