@@ -178,7 +178,7 @@ class DebtRecoveryCase(models.Model):
         return stages.search([], order=stages._order)
 
     # === COMPUTE METHODS === #
-    @api.depends("partner_id")
+    @api.depends("name", "partner_id")
     def _compute_display_name(self):
         for case in self:
             if case.partner_id and case.name:
@@ -300,6 +300,7 @@ class DebtRecoveryCase(models.Model):
         )
         return head + rows + Markup("</tbody></table>")
 
+    @api.depends("partner_id", "company_id")
     def _compute_risk(self):
         risks = self.env["debt.recovery.risk"].search(
             [("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids)]

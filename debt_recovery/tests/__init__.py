@@ -11,3 +11,4 @@ from . import test_promise
 from . import test_payment_plan
 from . import test_credit_hold
 from . import test_risk
+from . import test_ui

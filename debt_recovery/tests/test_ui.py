@@ -1,4 +1,4 @@
-"""Browser tours: the recovery board and the customer form, in headless Chromium."""
+"""Browser tours (board, customer form, approval queue, payment plan) in headless Chromium."""
 
 from datetime import timedelta
 
