@@ -4,6 +4,7 @@ from . import debt_recovery_policy
 from . import debt_recovery_level
 from . import debt_recovery_communication
 from . import debt_recovery_communication_line
+from . import debt_recovery_escalation
 from . import debt_recovery_dispute_reason
 from . import debt_recovery_dispute
 from . import debt_recovery_promise

@@ -1,6 +1,3 @@
-from collections import namedtuple
-from datetime import timedelta
-
 from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -10,13 +7,6 @@ PAUSE_FIELDS = {
     "debt.recovery.promise": "debt_promise_id",
     "debt.recovery.plan": "debt_plan_id",
 }
-
-# An item reaching a new level today, as plain values (not a record).
-EscalationItem = namedtuple(
-    "EscalationItem",
-    "line_id customer_id company_id currency_id date_maturity "
-    "amount_residual amount_residual_currency level",
-)
 
 
 class AccountMoveLine(models.Model):
@@ -218,160 +208,7 @@ class AccountMoveLine(models.Model):
             # record; it touches only these customers' cases.
             self.env["debt.recovery.case"].sudo()._sync_cases(receivables.partner_id)
 
-    # === ESCALATION === #
-    @api.model
-    def _debt_escalation_domain(self):
-        """Items the escalation may work on (narrowed by plans, promises, disputes):
-        not flagged "no reminder" on their invoice or their customer."""
-        return [
-            ("debt_dispute_id", "=", False),
-            ("debt_promise_id", "=", False),
-            ("debt_plan_id", "=", False),
-            ("move_id.debt_no_reminder", "!=", True),
-            ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
-        ]
-
-    @api.model
-    def _debt_escalation_targets(self, today, companies, partners=None):
-        """Items reaching a new level today, as ``[EscalationItem]``.
-
-        A fixed number of queries whatever the number of items: one query reads
-        the items as plain rows (a large ledger has tens of thousands: no
-        records for them) with their invoice's and customer's settings, and
-        the levels are worked out from the policies' ladders.
-        """
-        Policy = self.env["debt.recovery.policy"]
-        defaults = Policy._get_company_defaults(companies)
-        if not defaults:
-            return []
-        levels = self.env["debt.recovery.level"].search([("company_id", "in", companies.ids)])
-        ahead = max([0, *(-days for days in levels.mapped("days"))])
-        domain = [
-            *self._debt_open_domain(),
-            ("amount_residual", ">", 0),
-            ("company_id", "in", companies.ids),
-            ("date_maturity", "<=", today + timedelta(days=ahead)),
-            *self._debt_escalation_domain(),
-        ]
-        if partners is not None:
-            domain.append(("partner_id.commercial_partner_id", "in", partners.ids))
-        self.env.flush_all()
-        query = self._search(domain, order="id")
-        alias = query.table
-        partner = query.join(alias, "partner_id", "res_partner", "id", "debt_partner")
-        customer = query.join(partner, "commercial_partner_id", "res_partner", "id", "customer")
-        Partner = self.env["res.partner"]
-
-        def customer_setting(fname):
-            # Company-dependent: the value in the item's company, as the ORM
-            # reads it there (with its fallback).
-            return SQL(
-                "CASE %s %s END",
-                SQL.identifier(alias, "company_id"),
-                SQL(" ").join(
-                    SQL(
-                        "WHEN %s THEN %s",
-                        company.id,
-                        Partner.with_company(company)._field_to_sql(customer, fname, query),
-                    )
-                    for company in companies
-                ),
-            )
-
-        rows = self.env.execute_query(
-            query.select(
-                SQL.identifier(alias, "id"),
-                SQL.identifier(customer, "id"),
-                SQL.identifier(alias, "company_id"),
-                SQL.identifier(alias, "currency_id"),
-                SQL.identifier(alias, "date_maturity"),
-                SQL.identifier(alias, "amount_residual"),
-                SQL.identifier(alias, "amount_residual_currency"),
-                SQL(
-                    "(SELECT debt_policy_id FROM account_move WHERE id = %s)",
-                    SQL.identifier(alias, "move_id"),
-                ),
-                *(
-                    SQL(
-                        "(SELECT %s FROM debt_recovery_communication_line "
-                        "WHERE move_line_id = %s ORDER BY id DESC LIMIT 1)",
-                        SQL.identifier(column),
-                        SQL.identifier(alias, "id"),
-                    )
-                    for column in ("level_id", "level_date")
-                ),
-                customer_setting("debt_policy_id"),
-                customer_setting("debt_do_not_contact"),
-                customer_setting("debt_quiet_until"),
-            )
-        )
-        if not rows:
-            return []
-        policy_ids = {row[7] for row in rows if row[7]} | {row[10] for row in rows if row[10]}
-        policy_of = {policy.id: policy for policy in Policy.browse(policy_ids)}
-        default_of = {company.id: policy for company, policy in defaults.items()}
-        ladders = {}
-        targets = []
-        # A row: the seven EscalationItem values, the invoice's policy, the
-        # item's last level and its date, then the customer's policy, "do not
-        # contact" and quiet period in the item's company.
-        for row in rows:
-            if row[11] or (row[12] and row[12] >= today):
-                continue
-            policy = policy_of.get(row[7]) or policy_of.get(row[10]) or default_of.get(row[2])
-            if not policy:
-                continue
-            if policy not in ladders:
-                ladders[policy] = self._debt_ladder(policy)
-            level = self._debt_next_level(ladders[policy], today, row[4], row[8], row[9])
-            if level:
-                targets.append(EscalationItem(*row[:7], level))
-        return targets
-
-    @api.model
-    def _debt_ladder(self, policy):
-        """``policy``'s levels in order, with their delays as plain values (the
-        escalation places tens of thousands of items on it)."""
-        levels = policy.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
-        days = levels.mapped("days")
-        return {
-            "levels": list(levels),
-            "days": days,
-            "gaps": levels.mapped("min_days_since_previous"),
-            "index": {level.id: index for index, level in enumerate(levels)},
-            "climb": policy.climb_one_level,
-            # An item already due does not climb through courtesy levels.
-            "first_due": next((index for index, day in enumerate(days) if day >= 0), 0),
-        }
-
-    @api.model
-    def _debt_next_level(self, ladder, today, date_maturity, current_id, level_date):
-        """The level an item due on ``date_maturity`` reaches today on
-        ``ladder`` (see ``_debt_ladder``), or None; ``current_id`` is the last
-        level it was sent, on ``level_date``."""
-        age = (today - date_maturity).days
-        days = ladder["days"]
-        eligible = sum(1 for day in days if day <= age)
-        if not eligible:
-            return None
-        if current_id in ladder["index"]:
-            current_index = ladder["index"][current_id]
-        elif current_id:
-            # The policy changed: place the item by the age of its last level.
-            current_days = self.env["debt.recovery.level"].browse(current_id).days
-            current_index = sum(1 for day in days if day <= current_days) - 1
-        else:
-            current_index = -1
-        target_index = eligible - 1
-        if ladder["climb"]:
-            first = 0 if age < 0 else ladder["first_due"]
-            target_index = min(max(current_index + 1, first), target_index)
-        if target_index <= current_index:
-            return None
-        if current_id and level_date and (today - level_date).days < ladder["gaps"][target_index]:
-            return None
-        return ladder["levels"][target_index]
-
+    # === PAUSES === #
     def _debt_end_pause(self, pause, paused_days):
         """Release these items from ``pause`` (a dispute, a promise or a plan).
 

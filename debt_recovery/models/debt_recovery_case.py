@@ -514,12 +514,17 @@ class DebtRecoveryCase(models.Model):
     def action_send_reminder_now(self):
         """Send now whatever level the customer's items have reached."""
         self.ensure_one()
-        result = self.env["debt.recovery.communication"]._run_escalation(
+        result = self.env["debt.recovery.escalation"]._run(
             self.company_id, partners=self.partner_id
         )
-        if result is None:
-            raise UserError(self.env._("The escalation is running. Try again in a moment."))
-        if not result[0]:
+        if result.locked:
+            raise UserError(
+                self.env._(
+                    "The daily escalation is running: nothing was sent, so that no "
+                    "customer is contacted twice. Try again in a few minutes."
+                )
+            )
+        if not result.done:
             raise UserError(
                 self.env._(
                     "Nothing to send to %(customer)s: no item has reached a new level today.",

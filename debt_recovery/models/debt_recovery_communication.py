@@ -1,17 +1,12 @@
 import logging
-from collections import defaultdict
 
-from odoo import api, fields, models, modules, tools
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import format_amount
 from odoo.tools.pdf import merge_pdf
-
-from ..tools import bulk_create
 
 _logger = logging.getLogger(__name__)
 
-ESCALATION_LOCK = "debt_recovery_escalation"
-BATCH_SIZE = 500
 SEND_BATCH_SIZE = 100
 
 COMMUNICATION_STATES = [
@@ -396,20 +391,19 @@ class DebtRecoveryCommunication(models.Model):
 
     # === ESCALATION === #
     @api.model
-    def _cron_escalate(self):
-        """Daily: every company's items reaching a new level get their communication.
-
-        The levels are computed once for all customers; the communications are
-        then created and committed a batch of customers at a time, so that a
-        run killed in the middle keeps what it did and the next run resumes.
-        """
-        companies = self.env["res.company"].search([])
-        result = self._run_escalation(companies, send=False, batch_size=BATCH_SIZE)
-        if result is None:
-            return
-        done, remaining = result
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        self.env.ref("debt_recovery.ir_cron_debt_recovery_send")._trigger()
+    def _run_escalation(
+        self, companies, partners=None, limit=None, dry_run=False, send=True, batch_size=None
+    ):
+        """Shortcut to the engine (``debt.recovery.escalation``) for callers
+        that work from communications: the preview with ``dry_run``, else
+        ``(done, remaining)``, or None when another run holds the lock."""
+        Escalation = self.env["debt.recovery.escalation"]
+        if dry_run:
+            return Escalation._preview(companies, partners=partners, limit=limit)
+        result = Escalation._run(
+            companies, partners=partners, limit=limit, send=send, batch_size=batch_size
+        )
+        return None if result.locked else (result.done, result.remaining)
 
     @api.model
     def _cron_send_queued(self):
@@ -422,185 +416,3 @@ class DebtRecoveryCommunication(models.Model):
         queued._send()
         remaining = self.search_count([("state", "=", "queued")])
         self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)
-
-    @api.model
-    def _run_escalation(
-        self, companies, partners=None, limit=None, dry_run=False, send=True, batch_size=None
-    ):
-        """Create today's communications.
-
-        Exactly once: a transaction-level advisory lock keeps two runs apart, and
-        a unique (item, level) constraint refuses any second communication of a
-        level for an item, whatever happens.
-
-        With ``send`` False (the daily cron), communications are queued and a
-        second cron sends them, so that this run costs a fixed number of queries
-        per batch of customers.
-
-        With ``batch_size`` (the daily cron), each batch of that many customers
-        is committed before the next one (outside tests) and the lock taken
-        again; the run stops if another run took it in between.
-
-        :return: ``(done, remaining)`` customers, or the preview with ``dry_run``;
-                 None when another run holds the lock.
-        """
-        today = fields.Date.context_today(self)
-        if not dry_run and not self._escalation_lock():
-            _logger.info("Recovery escalation already running: skipped.")
-            return None
-        targets = self.env["account.move.line"]._debt_escalation_targets(
-            today, companies, partners=partners
-        )
-        groups = defaultdict(list)
-        for item in targets:
-            groups[item.customer_id, item.company_id, item.currency_id].append(item)
-        keys = sorted(groups, key=lambda k: (k[1], k[0], k[2]))
-        todo = keys[:limit] if limit else keys
-        # The customers, companies and currencies, browsed together (prefetch).
-        Partner, Company = self.env["res.partner"], self.env["res.company"]
-        records = [
-            {record.id: record for record in model.browse({key[index] for key in todo})}
-            for index, model in enumerate((Partner, Company, self.env["res.currency"]))
-        ]
-        # Only what the communications need (a partner has a hundred columns).
-        customers = Partner.browse(records[0])
-        customers.fetch(["complete_name", "email", "child_ids"])
-        customers.child_ids.fetch(["type", "email"])
-        plans = []
-        for customer_id, company_id, currency_id in todo:
-            plan = self._prepare_communication(
-                (records[0][customer_id], records[1][company_id], records[2][currency_id]),
-                groups[customer_id, company_id, currency_id],
-                today,
-            )
-            if plan:
-                plans.append(plan)
-        if dry_run:
-            return plans
-        # The cases, looked up (and the missing ones opened) once for the run:
-        # a lookup per batch would scan the growing table of cases each time.
-        case_of = (
-            self.env["debt.recovery.case"]
-            .sudo()
-            ._open_cases_of([(plan["customer"], plan["company"]) for plan in plans])
-        )
-        if not batch_size:
-            self._create_communications(plans, today, send=send, case_of=case_of)
-            return len(todo), len(keys) - len(todo)
-        # Never inside tests (Odoo's own idiom, as account's auto-post cron).
-        auto_commit = not tools.config["test_enable"] and not modules.module.current_test
-        done = 0
-        for start in range(0, len(plans), batch_size):
-            if start and auto_commit:
-                # Each batch of the daily cron is kept, as the docstring says.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                if not self._escalation_lock():
-                    _logger.info("Recovery escalation: another run took over.")
-                    break
-            batch = plans[start : start + batch_size]
-            self._create_communications(batch, today, send=send, case_of=case_of)
-            done += len(batch)
-        return done, len(plans) - done
-
-    def _escalation_lock(self):
-        """Take the escalation's transaction lock; False if another run holds it."""
-        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s))", ESCALATION_LOCK))
-        return self.env.cr.fetchone()[0]
-
-    @api.model
-    def _prepare_communication(self, key, items, today):
-        """What to send one customer in one currency; None below the tolerance.
-
-        ``items`` are the customer's ``EscalationItem`` in that currency.
-        """
-        customer, company, currency = key
-        level = max((item.level for item in items), key=lambda lv: (lv.days, lv.sequence))
-        overdue = sum(item.amount_residual for item in items)
-        if company.currency_id.compare_amounts(overdue, level.min_amount) < 0:
-            return None
-        contact = customer._debt_collections_contact()
-        email = level.channel_email and bool(contact.email)
-        letter = level.channel_letter or (level.channel_email and not contact.email)
-        return {
-            "customer": customer,
-            # The customer's display name without its per-record compute (a
-            # commercial partner's is its stored complete name), read now:
-            # the commit after each batch empties the cache.
-            "customer_name": customer.complete_name or customer.display_name,
-            "company": company,
-            "currency": currency,
-            "level": level,
-            "contact": contact,
-            "email": email,
-            "letter": letter,
-            "phone": level.channel_phone,
-            "amount": sum(item.amount_residual_currency for item in items),
-            "items": items,
-        }
-
-    @api.model
-    def _create_communications(self, plans, today, send=True, case_of=None):
-        """Create the communications of ``plans`` (``_prepare_communication``).
-
-        :param case_of: {(customer id, company id): open case id}, when the
-                        caller already has them.
-        """
-        if not plans:
-            return self.browse()
-        if case_of is None:
-            # The cases (one per customer and company), opened if missing, in one go.
-            case_of = (
-                self.env["debt.recovery.case"]
-                .sudo()
-                ._open_cases_of([(plan["customer"], plan["company"]) for plan in plans])
-            )
-        # In one INSERT each (no creation message, no followers): a
-        # communication logs itself on the case and the customer when sent.
-        comms = bulk_create(
-            self,
-            [
-                {
-                    "name": f"{plan['level'].name} - {plan['customer_name']}",
-                    "amount_total": plan["currency"].round(plan["amount"]),
-                    "company_id": plan["company"].id,
-                    "case_id": case_of.get((plan["customer"].id, plan["company"].id)),
-                    "partner_id": plan["customer"].id,
-                    "contact_id": plan["contact"].id,
-                    "currency_id": plan["currency"].id,
-                    "level_id": plan["level"].id,
-                    "date": today,
-                    "state": "to_approve" if plan["level"].needs_approval else "queued",
-                    "channel_email": plan["email"],
-                    "channel_letter": plan["letter"],
-                    "channel_phone": plan["phone"],
-                }
-                for plan in plans
-            ],
-            # The cases and levels were selected in the communication's company.
-            check_company=False,
-        )
-        bulk_create(
-            self.env["debt.recovery.communication.line"],
-            [
-                {
-                    "communication_id": comm.id,
-                    "company_id": plan["company"].id,
-                    "move_line_id": item.line_id,
-                    "level_id": item.level.id,
-                    "level_date": today,
-                    "currency_id": item.currency_id,
-                    "date_maturity": item.date_maturity,
-                    "days_overdue": (today - item.date_maturity).days,
-                    "amount_residual_currency": item.amount_residual_currency,
-                }
-                for comm, plan in zip(comms, plans, strict=True)
-                for item in plan["items"]
-            ],
-            # The items were selected in the communication's company.
-            check_company=False,
-        )
-        # Their totals came with the communications: not computed again.
-        self.env.remove_to_compute(self._fields["amount_total"], comms)
-        if send:
-            comms.filtered(lambda c: c.state == "queued")._send()
-        return comms

@@ -1,5 +1,57 @@
+from dataclasses import dataclass
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A policy's levels in order, with their delays as plain values: the
+    escalation places tens of thousands of items on it.
+
+    Courtesy levels (``days`` <= 0) are for items not yet overdue; an item is
+    overdue from the day after its due date and then only climbs the overdue
+    levels (``days`` > 0).
+    """
+
+    levels: tuple
+    days: tuple
+    gaps: tuple
+    index: dict
+    paced: bool
+    min_days_between: int
+    level_model: models.BaseModel
+
+    def next_level(self, today, date_maturity, current_id, level_date):
+        """The level an item due on ``date_maturity`` reaches today, or None;
+        ``current_id`` is the last level it was sent, on ``level_date``."""
+        age = (today - date_maturity).days
+        if current_id in self.index:
+            current = self.index[current_id]
+        elif current_id:
+            # The policy changed: place the item by the age of its last level.
+            current_days = self.level_model.browse(current_id).days
+            current = sum(1 for day in self.days if day <= current_days) - 1
+        else:
+            current = -1
+        reached = [index for index, day in enumerate(self.days) if day <= age]
+        if age <= 0:
+            # Not overdue yet: the latest courtesy level reached, once.
+            target = reached[-1] if reached else None
+        else:
+            overdue = [index for index in reached if self.days[index] > 0]
+            if not overdue:
+                return None
+            target = overdue[-1]
+            if self.paced:
+                # The first overdue level first (whatever the age), then one
+                # level up per communication.
+                target = min(target, max(current + 1, overdue[0]))
+        if target is None or target <= current:
+            return None
+        if current_id and level_date and (today - level_date).days < self.gaps[target]:
+            return None
+        return self.levels[target]
 
 
 class DebtRecoveryPolicy(models.Model):
@@ -20,12 +72,6 @@ class DebtRecoveryPolicy(models.Model):
     is_default = fields.Boolean(
         string="Default Policy",
         help="Applies to every customer of the company who has no policy of their own.",
-    )
-    climb_one_level = fields.Boolean(
-        string="Climb One Level at a Time",
-        help="An item first seen when already very late gets the first level it has not "
-        "had, then the next ones on later runs, instead of going straight to the level "
-        "its age calls for.",
     )
     escalation_mode = fields.Selection(
         selection=[
@@ -86,11 +132,32 @@ class DebtRecoveryPolicy(models.Model):
                     )
                 )
 
+    @api.constrains("min_days_between")
+    def _check_min_days_between(self):
+        if any(policy.min_days_between < 0 for policy in self):
+            raise ValidationError(
+                self.env._("The minimum number of days between communications cannot be negative.")
+            )
+
     @api.constrains("level_ids")
     def _check_levels(self):
         self.level_ids._check_order()
 
     # === BUSINESS METHODS === #
+    def _get_ladder(self):
+        """The policy's ``Ladder``."""
+        self.ensure_one()
+        levels = self.level_ids.sorted(lambda lv: (lv.sequence, lv.id))
+        return Ladder(
+            levels=tuple(levels),
+            days=tuple(levels.mapped("days")),
+            gaps=tuple(levels.mapped("min_days_since_previous")),
+            index={level.id: index for index, level in enumerate(levels)},
+            paced=self.escalation_mode == "paced",
+            min_days_between=self.min_days_between,
+            level_model=self.env["debt.recovery.level"],
+        )
+
     @api.model
     def _get_company_defaults(self, companies):
         """{company: default policy} for ``companies``.

@@ -18,13 +18,17 @@ class TestEscalation(DebtRecoveryCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.Communication = cls.env["debt.recovery.communication"]
+        cls.Escalation = cls.env["debt.recovery.escalation"]
         cls.policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
         levels = cls.policy.level_ids.sorted("sequence")
         cls.courtesy, cls.friendly, cls.firm, cls.formal, cls.final, cls.handoff = levels
         cls.customer.email = "ap@late-payer.example.com"
 
     def _run(self, partners=None, **kwargs):
-        return self.Communication._run_escalation(self.company, partners=partners, **kwargs)
+        """(customers done, customers left) of a run now."""
+        result = self.Escalation._run(self.company, partners=partners, **kwargs)
+        self.assertFalse(result.locked)
+        return result.done, result.remaining
 
     def _comms(self, partner=None):
         return self.Communication.search(
@@ -41,6 +45,9 @@ class TestEscalation(DebtRecoveryCommon):
         self.assertFalse(self.handoff.channel_email, "The hand-off sends nothing by itself.")
 
     def test_levels_per_due_date_grouped_per_customer_and_currency(self):
+        # Straight to the level of the age (a policy's choice), to see each
+        # item get its own level.
+        self.policy.escalation_mode = "age"
         eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
         self.customer_contact.email = "lucy@late-payer.example.com"
         inv_friendly = self._invoice(self.customer, 100.0, days_late=10)
@@ -190,23 +197,136 @@ class TestEscalation(DebtRecoveryCommon):
                 {old: self.firm, new: self.friendly},
             )
 
-    def test_very_late_item_goes_straight_or_climbs(self):
-        self._invoice(self.customer, 100.0, days_late=65)
+    def test_first_contact_is_the_first_reminder_then_one_level_at_a_time(self):
+        old = self._invoice(self.customer, 100.0, days_late=70)
         self._run()
+        comm = self._comms()
         self.assertEqual(
-            self._comms().level_id, self.final, "Straight to the level its age calls for."
+            comm.level_id, self.friendly, "A 70-day-old item: the first contact is a reminder."
+        )
+        self._run()
+        self.assertEqual(len(self._comms()), 1, "At most one communication per run and day.")
+        for days, level in ((7, self.firm), (14, self.formal), (24, self.final)):
+            with freeze_time(self.today + timedelta(days=days)):
+                self._run()
+                self.assertEqual(self._comms()[-1].level_id, level, f"day {days}")
+        self.assertEqual(len(self._comms()), 4, "One level up per communication.")
+        receivable = old.line_ids.filtered("debit")
+        self.assertEqual(receivable.debt_level_id, self.final)
+
+        straight = self.env["res.partner"].create({"name": "Straight Ltd", "is_company": True})
+        self.policy.escalation_mode = "age"
+        self._invoice(straight, 100.0, days_late=65)
+        self._run(partners=straight)
+        self.assertEqual(
+            self._comms(straight).level_id, self.final, "By choice: the level of the age."
         )
 
-        climber = self.env["res.partner"].create({"name": "Climber", "is_company": True})
-        self.policy.climb_one_level = True
-        self._invoice(climber, 100.0, days_late=65)
-        self._run(partners=climber)
-        self.assertEqual(self._comms(climber).level_id, self.friendly)
-        self._run(partners=climber)
-        self.assertEqual(len(self._comms(climber)), 1, "At most one communication per run and day.")
+    def test_no_second_communication_within_the_gap(self):
+        self.assertEqual(self.policy.min_days_between, 7)
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        with freeze_time(self.today + timedelta(days=3)):
+            newer = self._invoice(self.customer, 50.0, days_late=8)
+            self.assertEqual(self._run(), (0, 0), "Three days after the last one: nothing.")
         with freeze_time(self.today + timedelta(days=7)):
-            self._run(partners=climber)
-            self.assertEqual(self._comms(climber).level_id, self.friendly | self.firm)
+            self.assertEqual(self._run(), (1, 0))
+            last = self._comms()[-1]
+            self.assertEqual(last.level_id, self.friendly)
+            self.assertEqual(last.line_ids.move_id, newer)
+        self.policy.min_days_between = 0
+        with freeze_time(self.today + timedelta(days=8)):
+            self._invoice(self.customer, 20.0, days_late=7)
+            self.assertEqual(self._run(), (1, 0), "Without a gap, the next day is fine.")
+        with self.assertRaises(ValidationError):
+            self.policy.min_days_between = -1
+
+    def test_courtesy_only_before_the_due_date(self):
+        due_today = self._invoice(self.customer, 100.0, days_late=0)
+        late_3 = self.env["res.partner"].create({"name": "Three Days Ltd", "is_company": True})
+        self._invoice(late_3, 100.0, days_late=3)
+        self._run()
+        comm = self._comms()
+        self.assertEqual(comm.level_id, self.courtesy, "Due today is not overdue yet.")
+        self.assertEqual(comm.line_ids.move_id, due_today)
+        self.assertEqual(comm.line_ids.days_overdue, 0)
+        self.assertFalse(
+            self._comms(late_3), "Three days overdue: no courtesy reminder, no reminder yet."
+        )
+        with freeze_time(self.today + timedelta(days=4)):
+            self._run(partners=late_3)
+            self.assertEqual(self._comms(late_3).level_id, self.friendly)
+        with freeze_time(self.today + timedelta(days=7)):
+            self._run(partners=self.customer)
+            self.assertEqual(
+                self._comms().level_id,
+                self.courtesy | self.friendly,
+                "After the courtesy reminder, the first overdue level.",
+            )
+
+    def test_open_credits_are_deducted(self):
+        invoice = self._invoice(self.customer, 500.0, days_late=10)
+        refund = self._invoice(self.customer, 500.0, days_late=10, post=False)
+        refund.move_type = "out_refund"
+        refund.action_post()
+        self._run()
+        self.assertFalse(self._comms(), "A credit note cancels the debt: nothing to claim.")
+
+        partial = self.env["res.partner"].create(
+            {"name": "Partial Ltd", "is_company": True, "email": "p@example.com"}
+        )
+        self._invoice(partial, 1000.0, days_late=10)
+        credit = self._invoice(partial, 300.0, days_late=40, post=False)
+        credit.move_type = "out_refund"
+        credit.action_post()
+        self._run(partners=partial)
+        comm = self._comms(partial)
+        self.assertEqual(
+            (comm.amount_overdue, comm.amount_credit, comm.amount_total), (1000.0, 300.0, 700.0)
+        )
+        self.assertEqual(comm.credit_line_ids, credit.line_ids.filtered("credit"))
+
+        # An unapplied payment (registered on the account, not on the invoice).
+        prepaid = self.env["res.partner"].create({"name": "Prepaid Ltd", "is_company": True})
+        self._invoice(prepaid, 400.0, days_late=10)
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": prepaid.id,
+                "amount": 150.0,
+                "journal_id": self.company_data["default_journal_bank"].id,
+            }
+        )
+        payment.action_post()
+        self._run(partners=prepaid)
+        self.assertEqual(self._comms(prepaid).amount_total, 250.0, "400 less 150 unapplied.")
+
+        # A policy may switch netting off.
+        self.policy.net_credits = False
+        self._run(partners=self.customer)
+        self.assertEqual(self._comms().amount_total, 500.0)
+        self.assertEqual(self._comms().line_ids.move_id, invoice)
+
+    def test_net_amount_below_tolerance_sends_nothing(self):
+        self.friendly.min_amount = 100.0
+        self._invoice(self.customer, 150.0, days_late=10)
+        credit = self._invoice(self.customer, 80.0, days_late=10, post=False)
+        credit.move_type = "out_refund"
+        credit.action_post()
+        self._run()
+        self.assertFalse(self._comms(), "150 less 80 is below the tolerance of 100.")
+
+    def test_case_held_by_its_stage_gets_nothing(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        case = self._case_of(self.customer)
+        disputed = self.env["debt.recovery.stage"]._get_stage("disputed")
+        case.stage_id = disputed
+        self._run()
+        self.assertFalse(self._comms(), "A case moved to a pause stage holds its escalation.")
+        case.stage_id = self.stage_reminder
+        self._run()
+        self.assertEqual(self._comms().level_id, self.friendly, "Moved back: it resumes.")
 
     def test_crash_in_the_middle_then_rerun(self):
         second = self.env["res.partner"].create(
@@ -294,6 +414,7 @@ class TestEscalation(DebtRecoveryCommon):
         self.assertEqual(letter.letter_state, "printed")
 
     def test_approval_queue(self):
+        self.policy.escalation_mode = "age"
         self._invoice(self.customer, 100.0, days_late=80)
         self.customer.debt_policy_id = False
         self._run()
@@ -323,9 +444,10 @@ class TestEscalation(DebtRecoveryCommon):
 
     def test_dry_run_writes_nothing(self):
         self._invoice(self.customer, 100.0, days_late=10)
-        plans = self._run(dry_run=True)
+        drafts = self.Escalation._preview(self.company)
         self.assertEqual(
-            [(p["customer"], p["level"]) for p in plans], [(self.customer, self.friendly)]
+            [(d.customer, d.level, d.amount) for d in drafts],
+            [(self.customer, self.friendly, 100.0)],
         )
         self.assertFalse(self._comms())
         wizard = self.env["debt.recovery.escalation.run"].with_user(self.user_manager).create({})
@@ -509,12 +631,11 @@ class TestEscalationRecords(DebtRecoveryCommon):
         )
         for index, partner in enumerate(partners):
             self._invoice(partner, 50.0 + index, days_late=10 + index)
-        AccountMoveLine = self.env["account.move.line"]
 
         def count(customers):
             self.env.invalidate_all()
             before = self.env.cr.sql_log_count
-            targets = AccountMoveLine._debt_escalation_targets(
+            targets = self.env["debt.recovery.escalation"]._select_targets(
                 self.today, self.company, partners=customers.browse(customers.ids)
             )
             self.assertEqual(len(targets), len(customers))

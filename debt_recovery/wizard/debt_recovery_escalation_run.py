@@ -28,31 +28,31 @@ class DebtRecoveryEscalationRun(models.TransientModel):
     def action_preview(self):
         """Dry run: what the escalation would send now, nothing is written."""
         self.ensure_one()
-        plans = self.env["debt.recovery.communication"]._run_escalation(
-            self.company_ids, dry_run=True
-        )
+        drafts = self.env["debt.recovery.escalation"]._preview(self.company_ids)
         self.line_ids = [fields.Command.clear()] + [
             fields.Command.create(
                 {
-                    "partner_id": plan["customer"].id,
-                    "company_id": plan["company"].id,
-                    "level_id": plan["level"].id,
-                    "currency_id": plan["currency"].id,
-                    "amount": plan["amount"],
-                    "item_count": len(plan["items"]),
+                    "partner_id": draft.customer.id,
+                    "company_id": draft.company.id,
+                    "level_id": draft.level.id,
+                    "currency_id": draft.currency.id,
+                    "amount_overdue": draft.amount_overdue,
+                    "amount_credit": draft.amount_credit,
+                    "amount": draft.amount,
+                    "item_count": len(draft.items),
                     "channels": ", ".join(
                         label
                         for flag, label in (
-                            (plan["email"], self.env._("Email")),
-                            (plan["letter"], self.env._("Letter")),
-                            (plan["phone"], self.env._("Phone")),
+                            (draft.email, self.env._("Email")),
+                            (draft.letter, self.env._("Letter")),
+                            (draft.phone, self.env._("Phone")),
                         )
                         if flag
                     ),
-                    "needs_approval": plan["level"].needs_approval,
+                    "needs_approval": draft.level.needs_approval,
                 }
             )
-            for plan in plans
+            for draft in drafts
         ]
         return {
             "type": "ir.actions.act_window",
@@ -64,10 +64,14 @@ class DebtRecoveryEscalationRun(models.TransientModel):
 
     def action_run(self):
         self.ensure_one()
-        Communication = self.env["debt.recovery.communication"]
-        result = Communication._run_escalation(self.company_ids)
-        if result is None:
-            raise UserError(self.env._("The escalation is already running. Try again in a moment."))
+        result = self.env["debt.recovery.escalation"]._run(self.company_ids)
+        if result.locked:
+            raise UserError(
+                self.env._(
+                    "The escalation is running (the daily run or another user's). "
+                    "Nothing was sent: try again in a moment."
+                )
+            )
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Communications of Today"),
@@ -91,7 +95,9 @@ class DebtRecoveryEscalationRunLine(models.TransientModel):
     company_id = fields.Many2one(comodel_name="res.company")
     level_id = fields.Many2one(comodel_name="debt.recovery.level", string="Level")
     currency_id = fields.Many2one(comodel_name="res.currency")
-    amount = fields.Monetary(currency_field="currency_id")
+    amount_overdue = fields.Monetary(string="Items Claimed", currency_field="currency_id")
+    amount_credit = fields.Monetary(string="Credits", currency_field="currency_id")
+    amount = fields.Monetary(string="Net Amount Due", currency_field="currency_id")
     item_count = fields.Integer(string="Items")
     channels = fields.Char()
     needs_approval = fields.Boolean()
