@@ -8,7 +8,7 @@ and creates the communications a batch of customers at a time.
 
 import logging
 from collections import defaultdict, namedtuple
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from odoo import api, fields, models, modules, tools
@@ -62,7 +62,6 @@ class Draft:
     amount_overdue: float = 0.0
     amount_credit: float = 0.0
     amount: float = 0.0
-    extra: dict = field(default_factory=dict)
 
 
 class DebtRecoveryEscalation(models.AbstractModel):
@@ -154,13 +153,6 @@ class DebtRecoveryEscalation(models.AbstractModel):
 
     def _unlock(self):
         self.env.execute_query(SQL("SELECT pg_advisory_unlock(hashtext(%s))", ESCALATION_LOCK))
-
-    def _is_running(self):
-        """Whether a run holds the lock now (for the manual sends)."""
-        if not self._try_lock():
-            return True
-        self._unlock()
-        return False
 
     @api.model
     def _can_commit(self):
