@@ -14,6 +14,7 @@ from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile
 from . import res_partner
+from . import res_partner_credit
 from . import res_company
 from . import res_config_settings
 from . import debt_recovery_risk

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 from odoo.osv import expression
 
 
@@ -157,41 +156,15 @@ class AccountMove(models.Model):
         }
 
     # === BUSINESS METHODS === #
-    def _debt_check_credit_hold(self):
-        """Refuse to post customer invoices of customers on credit hold (unless a
-        manager granted a one-off override, which this posting uses up)."""
-        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "draft")
-        for company, moves in invoices.grouped("company_id").items():
-            Partner = self.env["res.partner"].with_company(company).sudo()
-            customers = Partner.browse(moves.commercial_partner_id.ids)
-            reasons = customers._debt_hold_reasons()
-            for move in moves:
-                customer = customers.browse(move.commercial_partner_id.id)
-                if customer not in reasons:
-                    continue
-                if customer.debt_hold_override:
-                    customer.debt_hold_override = False
-                    customer.message_post(
-                        body=self.env._(
-                            "Credit hold override used for %(move)s (%(reasons)s).",
-                            move=move.name or move.display_name,
-                            reasons="; ".join(reasons[customer]),
-                        ),
-                        subtype_xmlid="mail.mt_note",
-                    )
-                    continue
-                raise UserError(
-                    self.env._(
-                        "%(customer)s is on credit hold: %(reasons)s. The invoice cannot be "
-                        "posted; a Recovery Manager can grant a one-off override.",
-                        customer=customer.display_name,
-                        reasons="; ".join(reasons[customer]),
-                    )
-                )
-
     def _post(self, soft=True):
         if not self.env.context.get("debt_recovery_skip_hold"):
-            self._debt_check_credit_hold()
+            # Customer invoices of customers on credit hold are refused (credit
+            # notes and payments still go through).
+            self.env["res.partner"]._debt_enforce_credit_hold(
+                self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "draft"),
+                lambda move: move.commercial_partner_id,
+                self.env._("The invoice cannot be posted"),
+            )
         posted = super()._post(soft=soft)
         if not self.env.context.get("debt_recovery_skip_sync"):
             receivables = posted.line_ids.filtered(

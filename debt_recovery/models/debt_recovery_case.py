@@ -121,6 +121,15 @@ class DebtRecoveryCase(models.Model):
         string="Overdue",
         compute="_compute_amount_overdue",
         currency_field="currency_id",
+        help="What is overdue less the customer's open credits in the same currency "
+        "(credit notes, unapplied payments, advances), as the reminders claim it.",
+    )
+    amount_credit = fields.Monetary(
+        string="Open Credits",
+        compute="_compute_amount_overdue",
+        currency_field="currency_id",
+        help="Credit notes, unapplied payments and advances of the customer not yet "
+        "applied to an invoice, in company currency.",
     )
     oldest_overdue_days = fields.Integer(
         string="Days Overdue",
@@ -219,17 +228,76 @@ class DebtRecoveryCase(models.Model):
             *AccountMoveLine._debt_overdue_domain(today),
         ]
 
-    @api.depends("move_line_ids")
+    def _overdue_and_credits(self):
+        """{case: {currency: figures}} of the cases' overdue items and open
+        credits (open items with a negative residual), in two grouped queries
+        (and one per company for the policies that keep credits apart).
+
+        The credits are deducted from what is overdue in their currency, as the
+        escalation deducts them from what it claims: ``figures`` holds
+        ``overdue``, ``credit`` and ``net`` (``max(0, overdue - credit)``) in
+        the currency, and the same with ``_company`` in company currency.
+        """
+        AccountMoveLine = self.env["account.move.line"]
+        cases = self.filtered("id")
+        figures = defaultdict(dict)
+
+        def values(case, currency):
+            return figures[case].setdefault(
+                currency,
+                dict.fromkeys(("overdue", "overdue_company", "credit", "credit_company"), 0.0),
+            )
+
+        aggregates = ["amount_residual:sum", "amount_residual_currency:sum"]
+        for case, currency, residual, residual_currency in AccountMoveLine._read_group(
+            self._overdue_domain(), ["debt_case_id", "currency_id"], aggregates
+        ):
+            values(case, currency).update(overdue=residual_currency, overdue_company=residual)
+        for case, currency, residual, residual_currency in AccountMoveLine._read_group(
+            [
+                ("debt_case_id", "in", cases.ids),
+                *AccountMoveLine._debt_open_domain(),
+                ("amount_residual", "<", 0),
+            ],
+            ["debt_case_id", "currency_id"],
+            aggregates,
+        ):
+            values(case, currency).update(credit=-residual_currency, credit_company=-residual)
+        Partner = self.env["res.partner"]
+        apart = self.browse()
+        credited = self.browse(
+            case.id
+            for case, currencies in figures.items()
+            if any(figure["credit"] for figure in currencies.values())
+        )
+        for company, company_cases in credited.grouped("company_id").items():
+            kept = Partner._debt_credits_kept_apart(company_cases.partner_id, company)
+            apart |= company_cases.filtered(lambda c, kept=kept: c.partner_id in kept)
+        for case, currencies in figures.items():
+            for figure in currencies.values():
+                if case in apart:
+                    figure["net"], figure["net_company"] = (
+                        figure["overdue"],
+                        figure["overdue_company"],
+                    )
+                else:
+                    figure["net"] = max(0.0, figure["overdue"] - figure["credit"])
+                    figure["net_company"] = max(
+                        0.0, figure["overdue_company"] - figure["credit_company"]
+                    )
+        return figures
+
+    @api.depends("move_line_ids", "partner_id", "company_id")
     @api.depends_context("tz")
     def _compute_amount_overdue(self):
-        # One grouped sum: the board and lists show it for every card.
-        overdue = dict(
-            self.env["account.move.line"]._read_group(
-                self._overdue_domain(), ["debt_case_id"], ["amount_residual:sum"]
-            )
-        )
+        # Grouped sums: the board and lists show it for every card.
+        figures = self._overdue_and_credits()
         for case in self:
-            case.amount_overdue = overdue.get(case._origin, 0.0)
+            currencies = figures.get(case._origin, {}).values()
+            case.amount_overdue = case.currency_id.round(
+                sum(figure["net_company"] for figure in currencies)
+            )
+            case.amount_credit = sum(figure["credit_company"] for figure in currencies)
 
     @api.depends("move_line_ids")
     @api.depends_context("tz")
@@ -243,60 +311,59 @@ class DebtRecoveryCase(models.Model):
             case.overdue_invoice_ids = invoices.get(case._origin, self.env["account.move"])
             case.overdue_invoice_count = len(case.overdue_invoice_ids)
 
-    @api.depends("move_line_ids")
+    @api.depends("move_line_ids", "partner_id", "company_id")
     @api.depends_context("tz")
     def _compute_currency_summary(self):
         AccountMoveLine = self.env["account.move.line"]
-        per_currency = defaultdict(dict)
+        per_currency = self._overdue_and_credits()
         for case, currency, residual, residual_currency in AccountMoveLine._read_group(
             [("debt_case_id", "in", self.filtered("id").ids), *AccountMoveLine._debt_open_domain()],
             ["debt_case_id", "currency_id"],
             ["amount_residual:sum", "amount_residual_currency:sum"],
         ):
-            per_currency[case][currency] = {
-                "due": residual_currency,
-                "due_company": residual,
-                "overdue": 0.0,
-                "overdue_company": 0.0,
-            }
-        for case, currency, residual, residual_currency in AccountMoveLine._read_group(
-            self._overdue_domain(),
-            ["debt_case_id", "currency_id"],
-            ["amount_residual:sum", "amount_residual_currency:sum"],
-        ):
-            values = per_currency[case].setdefault(currency, {"due": 0.0, "due_company": 0.0})
-            values["overdue"] = residual_currency
-            values["overdue_company"] = residual
+            values = per_currency[case].setdefault(currency, {})
+            values.update(due=residual_currency, due_company=residual)
         for case in self:
             case.currency_summary = case._render_currency_summary(
                 per_currency.get(case._origin, {})
             )
 
     def _render_currency_summary(self, amounts):
-        """Small HTML table: due and overdue per currency, and in company currency."""
+        """Small HTML table per currency: due, overdue, open credits and the net
+        overdue, and the net overdue in company currency."""
         if not amounts:
             return False
         env = self.env
         rows = Markup()
+        cell = Markup("<td class='text-end'>%s</td>")
         for currency, values in sorted(amounts.items(), key=lambda item: item[0].name):
-            rows += Markup(
-                "<tr><td>%s</td><td class='text-end'>%s</td>"
-                "<td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
-            ) % (
-                currency.name,
-                format_amount(env, values.get("due", 0.0), currency),
-                format_amount(env, values.get("overdue", 0.0), currency),
-                format_amount(env, values.get("overdue_company", 0.0), self.currency_id),
+            rows += (
+                Markup("<tr><td>%s</td>") % currency.name
+                + Markup().join(
+                    cell % format_amount(env, values.get(key, 0.0), currency)
+                    for key in ("due", "overdue", "credit", "net")
+                )
+                + cell % format_amount(env, values.get("net_company", 0.0), self.currency_id)
+                + Markup("</tr>")
             )
-        head = Markup(
-            "<table class='table table-sm o_debt_recovery_currency_summary'><thead><tr>"
-            "<th>%s</th><th class='text-end'>%s</th><th class='text-end'>%s</th>"
-            "<th class='text-end'>%s</th></tr></thead><tbody>"
-        ) % (
-            env._("Currency"),
-            env._("Due"),
-            env._("Overdue"),
-            env._("Overdue in %(currency)s", currency=self.currency_id.name),
+        head_cell = Markup("<th class='text-end'>%s</th>")
+        head = (
+            Markup(
+                "<table class='table table-sm o_debt_recovery_currency_summary'><thead><tr>"
+                "<th>%s</th>"
+            )
+            % env._("Currency")
+            + Markup().join(
+                head_cell % label
+                for label in (
+                    env._("Due"),
+                    env._("Overdue"),
+                    env._("Open Credits"),
+                    env._("Net Overdue"),
+                    env._("Net Overdue in %(currency)s", currency=self.currency_id.name),
+                )
+            )
+            + Markup("</tr></thead><tbody>")
         )
         return head + rows + Markup("</tbody></table>")
 

@@ -134,23 +134,9 @@ class DebtRecoveryRisk(models.Model):
             values[f"{prefix}_days"] += days
             values["late"] += late
             values["volume"] += volume or 0.0
-        # Open items: overdue ratio.
-        AccountMoveLine = self.env["account.move.line"]
-        open_domain = [("company_id", "in", companies.ids), *AccountMoveLine._debt_open_domain()]
-        if partners is not None:
-            open_domain.append(("partner_id.commercial_partner_id", "in", partners.ids))
-        for partner, company, amount in AccountMoveLine._read_group(
-            [*open_domain, ("amount_residual", ">", 0)],
-            ["partner_id", "company_id"],
-            ["amount_residual:sum"],
-        ):
-            stats[partner.commercial_partner_id.id, company.id]["open"] += amount
-        for partner, company, amount in AccountMoveLine._read_group(
-            [*open_domain, *AccountMoveLine._debt_overdue_domain(today)],
-            ["partner_id", "company_id"],
-            ["amount_residual:sum"],
-        ):
-            stats[partner.commercial_partner_id.id, company.id]["overdue"] += amount
+        # Open items: overdue ratio, both net of the open credits in their
+        # currency (as the customer form and the reminders show them).
+        self._collect_open(stats, companies, today, partners)
         # Broken promises and disputes of the last two years.
         keys = {
             "broken": ("debt.recovery.promise", [("state", "=", "broken")]),
@@ -169,6 +155,54 @@ class DebtRecoveryRisk(models.Model):
                 if partners is None or partner in partners:
                     stats[partner.id, company.id][name] += count
         return stats
+
+    @api.model
+    def _collect_open(self, stats, companies, today, partners=None):
+        """Add to ``stats`` the open balance ("open") and the overdue part
+        ("overdue") of each customer, net of its open credits (credit notes,
+        unapplied payments) per currency: ``max(0, amount - credits)``.
+
+        Three grouped queries, and one per company for the policies that keep
+        credits apart (their customers' figures stay gross).
+        """
+        AccountMoveLine = self.env["account.move.line"]
+        open_domain = [("company_id", "in", companies.ids), *AccountMoveLine._debt_open_domain()]
+        if partners is not None:
+            open_domain.append(("partner_id.commercial_partner_id", "in", partners.ids))
+        groupby = ["partner_id", "company_id", "currency_id"]
+        figures = defaultdict(lambda: dict.fromkeys(("open", "overdue", "credit"), 0.0))
+        for name, domain in (
+            ("open", [("amount_residual", ">", 0)]),
+            ("overdue", AccountMoveLine._debt_overdue_domain(today)),
+            ("credit", [("amount_residual", "<", 0)]),
+        ):
+            for partner, company, currency, amount in AccountMoveLine._read_group(
+                [*open_domain, *domain], groupby, ["amount_residual:sum"]
+            ):
+                key = (partner.commercial_partner_id, company)
+                figures[key, currency][name] += abs(amount)
+        Partner = self.env["res.partner"]
+        apart = {
+            (customer, company)
+            for company in companies
+            for customer in Partner._debt_credits_kept_apart(
+                Partner.concat(
+                    *(
+                        key[0]
+                        for (key, _c), fig in figures.items()
+                        if key[1] == company and fig["credit"]
+                    )
+                ),
+                company,
+            )
+        }
+        for (key, _currency), figure in figures.items():
+            if not figure["open"]:
+                continue  # only credits in that currency: nothing owed there
+            credit = 0.0 if key in apart else figure["credit"]
+            values = stats[key[0].id, key[1].id]
+            values["open"] += max(0.0, figure["open"] - credit)
+            values["overdue"] += max(0.0, figure["overdue"] - credit)
 
     @api.model
     def _score(self, values, today):

@@ -99,6 +99,41 @@ class DebtRecoveryCommon(AccountTestInvoicingCommon):
             wizard.amount = amount
         return wizard._create_payments()
 
+    @classmethod
+    def _credit_note(cls, partner, amount, currency=None):
+        """A posted customer credit note of ``amount``, applied to no invoice."""
+        refund = cls.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": partner.id,
+                "invoice_date": cls.today,
+                "currency_id": (currency or cls.company.currency_id).id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Refund", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        return refund
+
+    @classmethod
+    def _unapplied_payment(cls, partner, amount):
+        """A posted customer payment of ``amount``, reconciled with no invoice."""
+        payment = cls.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": partner.id,
+                "amount": amount,
+                "date": cls.today,
+                "journal_id": cls.company_data["default_journal_bank"].id,
+            }
+        )
+        payment.action_post()
+        return payment
+
     def _case_of(self, partner, company=None):
         return self.Case.search(
             [

@@ -48,6 +48,24 @@ class TestCreditHold(DebtRecoveryCommon):
         draft.action_post()
         self.assertEqual(draft.state, "posted")
 
+    def test_open_credits_count_in_exposure_and_lift_the_overdue_hold(self):
+        self._invoice(self.customer, 1200.0, days_late=40)
+        self.company.debt_hold_on_limit = True
+        self.company.debt_hold_overdue_days = 30
+        self.customer.credit_limit = 1000.0
+        draft = self._invoice(self.customer, 100.0, days_late=-20, post=False)
+        self.assertIn("over the credit limit", self.customer.debt_hold_reason)
+        self.assertIn("40 days overdue", self.customer.debt_hold_reason)
+        # An unapplied payment and a credit note: the customer owes nothing late.
+        self._unapplied_payment(self.customer, 700.0)
+        self._credit_note(self.customer, 500.0)
+        self.customer.invalidate_recordset()
+        self.assertAlmostEqual(self.customer.debt_exposure, 100.0, msg="1,200 - 1,200 + 100")
+        self.assertAlmostEqual(self.customer.debt_amount_overdue, 0.0)
+        self.assertFalse(self.customer.debt_hold_reason)
+        draft.action_post()
+        self.assertEqual(draft.state, "posted")
+
     def test_hold_on_recovery_stage(self):
         self.company.debt_hold_stage_id = self.stage_formal_notice
         self._invoice(self.customer, 100.0, days_late=5)

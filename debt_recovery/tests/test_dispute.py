@@ -41,7 +41,8 @@ class TestDispute(DebtRecoveryCommon):
         self.assertEqual(comm.line_ids.move_id, other, "The disputed invoice is not reminded.")
         case = self._case_of(self.customer)
         self.assertNotEqual(case.stage_kind, "disputed", "Only part of the debt is disputed.")
-        statement = self.customer._debt_statement_data()["currencies"][0]
+        Statement = self.env["report.debt_recovery.report_statement_of_account"]
+        statement = Statement._get_statement_data(self.customer)["currencies"][0]
         self.assertEqual(statement["disputed"], 300.0)
         self.assertEqual([item["disputed"] for item in statement["items"]].count(True), 1)
         html = (

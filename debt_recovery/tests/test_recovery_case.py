@@ -69,8 +69,11 @@ class TestRecoveryCase(DebtRecoveryCommon):
             any("Closed as recovered" in body for body in case.message_ids.mapped("body"))
         )
 
-        # The last payment bounces: unreconciled, the debt is overdue again.
-        payment_rest.move_id.line_ids.remove_move_reconcile()
+        # The last payment bounces: cancelled (unreconciled on the way), the
+        # debt is overdue again. (Only unreconciled, it would be an open credit
+        # of the customer, deducted from what is overdue.)
+        payment_rest.action_draft()
+        payment_rest.action_cancel()
         new_case = self._case_of(self.customer)
         self.assertTrue(new_case, "A new case opens for the debt overdue again.")
         self.assertNotEqual(new_case, case, "The closed case stays as history.")

@@ -58,3 +58,66 @@ class TestResPartner(DebtRecoveryCommon):
         self.assertTrue(self._case_of(self.customer, company_2))
         self.assertEqual(self.customer.debt_amount_overdue, 0.0)
         self.assertEqual(self.customer.with_company(company_2).debt_amount_overdue, 400.0)
+
+
+@tagged("post_install", "-at_install")
+class TestNetPosition(DebtRecoveryCommon):
+    """Open credits (credit notes, unapplied payments) are deducted from what is
+    overdue in their currency: the customer form and the case show the same net
+    figures as the reminders claim, and the credits apart."""
+
+    def _assert_net(self, overdue, credit, due):
+        case = self._case_of(self.customer)
+        self.env.invalidate_all()
+        for partner in (self.customer, self.customer_contact):
+            self.assertAlmostEqual(partner.debt_amount_overdue, overdue)
+            self.assertAlmostEqual(partner.debt_amount_credit, credit)
+            self.assertAlmostEqual(partner.debt_amount_due, due)
+        self.assertAlmostEqual(case.amount_overdue, overdue)
+        self.assertAlmostEqual(case.amount_credit, credit)
+        self.assertAlmostEqual(case.amount_due, due)
+        return case
+
+    def test_credit_note_cancels_the_overdue_invoice(self):
+        invoice = self._invoice(self.customer, 500.0, days_late=20)
+        self._credit_note(self.customer, 500.0)
+        case = self._assert_net(overdue=0.0, credit=500.0, due=0.0)
+        self.assertEqual(self.customer.debt_oldest_overdue_days, 0, "Nothing is owed late.")
+        self.assertEqual(
+            self.customer.debt_overdue_invoice_ids, invoice, "The invoice itself is still open."
+        )
+        self.assertIn("500.00", str(case.currency_summary))
+        self.assertFalse(self.customer.debt_hold_reason)
+
+    def test_partial_credit_shows_net(self):
+        self._invoice(self.customer, 1000.0, days_late=20)
+        self._invoice(self.customer, 400.0, days_late=-10)
+        self._credit_note(self.customer, 300.0)
+        case = self._assert_net(overdue=700.0, credit=300.0, due=1100.0)
+        self.assertEqual(self.customer.debt_oldest_overdue_days, 20)
+        summary = str(case.currency_summary)
+        for figure in ("1,100.00", "1,000.00", "300.00", "700.00"):
+            self.assertIn(figure, summary)
+
+    def test_unapplied_payment_counts_as_credit(self):
+        self._invoice(self.customer, 800.0, days_late=15)
+        self._unapplied_payment(self.customer, 200.0)
+        self._assert_net(overdue=600.0, credit=200.0, due=600.0)
+        self.assertAlmostEqual(self.customer.debt_exposure, 600.0)
+
+    def test_credit_in_another_currency_is_not_deducted(self):
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        self._invoice(self.customer, 600.0, days_late=15)
+        self._credit_note(self.customer, 400.0, currency=eur)  # 200 in company currency
+        self._assert_net(overdue=600.0, credit=200.0, due=400.0)
+
+    def test_policy_can_keep_credits_apart(self):
+        self._invoice(self.customer, 1000.0, days_late=20)
+        self._credit_note(self.customer, 300.0)
+        policy = self.env["debt.recovery.policy"].create(
+            {"name": "Gross", "company_id": self.company.id, "net_credits": False}
+        )
+        self.customer.debt_policy_id = policy
+        self._assert_net(overdue=1000.0, credit=300.0, due=700.0)
+        self.customer.debt_policy_id = False
+        self._assert_net(overdue=700.0, credit=300.0, due=700.0)

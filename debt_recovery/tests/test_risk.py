@@ -74,6 +74,21 @@ class TestRisk(DebtRecoveryCommon):
         self.assertEqual(self.prompt.credit_limit, risk.suggested_credit_limit)
         self.assertTrue(any("suggested" in b for b in self.prompt.message_ids.mapped("body")))
 
+    def test_overdue_ratio_is_net_of_open_credits(self):
+        partner = self.env["res.partner"].create({"name": "Credited Co", "is_company": True})
+        self._invoice(partner, 1000.0, days_late=20)
+        self._invoice(partner, 1000.0, days_late=-10)
+        self.Risk._compute_all(self.company, partners=partner)
+        self.assertAlmostEqual(self._risk(partner).overdue_ratio, 50.0)
+        self._credit_note(partner, 500.0)
+        self.Risk._compute_all(self.company, partners=partner)
+        # 500 net overdue of 1,500 net open.
+        self.assertAlmostEqual(self._risk(partner).overdue_ratio, 100.0 / 3)
+        self._unapplied_payment(partner, 500.0)
+        self.Risk._compute_all(self.company, partners=partner)
+        self.assertAlmostEqual(self._risk(partner).overdue_ratio, 0.0)
+        self.assertNotIn("overdue", self._risk(partner).reasons)
+
     def test_queries_do_not_grow_with_customers(self):
         def count(partners):
             self.env.invalidate_all()
