@@ -6,6 +6,7 @@ from . import debt_recovery_communication
 from . import debt_recovery_communication_line
 from . import debt_recovery_escalation
 from . import debt_recovery_dispute_reason
+from . import debt_recovery_pause_mixin
 from . import debt_recovery_dispute
 from . import debt_recovery_promise
 from . import debt_recovery_plan

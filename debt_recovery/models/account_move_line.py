@@ -2,11 +2,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-PAUSE_FIELDS = {
-    "debt.recovery.dispute": "debt_dispute_id",
-    "debt.recovery.promise": "debt_promise_id",
-    "debt.recovery.plan": "debt_plan_id",
-}
+from .debt_recovery_escalation import LADDER_KINDS
 
 
 class AccountMoveLine(models.Model):
@@ -170,13 +166,6 @@ class AccountMoveLine(models.Model):
             return ["|", (date_field, "=", False), (date_field, ">=", today)]
         return [(date_field, "=", fields.Date.subtract(today, days=value))]
 
-    def _debt_are_open_items_of(self, customer):
-        """Whether these are all open receivable items of ``customer`` (a plan,
-        a promise or a dispute covers nothing else)."""
-        return self.partner_id.commercial_partner_id == customer and not any(
-            line.account_type != "asset_receivable" or line.reconciled for line in self
-        )
-
     @api.model
     def _debt_negate(self, domain):
         return ["!", *expression.normalize_domain(domain)]
@@ -207,36 +196,3 @@ class AccountMoveLine(models.Model):
             # payment, a posted invoice) that the current user was allowed to
             # record; it touches only these customers' cases.
             self.env["debt.recovery.case"].sudo()._sync_cases(receivables.partner_id)
-
-    # === PAUSES === #
-    def _debt_end_pause(self, pause, paused_days):
-        """Release these items from ``pause`` (a dispute, a promise or a plan).
-
-        The paused days do not count as time since the items' last level.
-        """
-        fname = PAUSE_FIELDS[pause._name]
-        # sudo: the pause fields are read-only on journal items; releasing them
-        # follows from the pause's own (access-checked) state change.
-        lines = self.filtered_domain([(fname, "=", pause.id)]).sudo()
-        lines._debt_shift_level_dates(paused_days)
-        lines.write({fname: False})
-
-    def _debt_shift_level_dates(self, days):
-        """Move the last level dates forward: a pause does not count as waiting."""
-        if not self or days <= 0:
-            return
-        last = [sent_id for sent_id, _level, _date in self._debt_last_levels().values()]
-        if not last:
-            return
-        self.env.execute_query(
-            SQL(
-                "UPDATE debt_recovery_communication_line SET level_date = level_date + %s "
-                "WHERE id IN %s AND level_date IS NOT NULL",
-                days,
-                tuple(last),
-            )
-        )
-        self.env["debt.recovery.communication.line"].browse(last).invalidate_recordset(
-            ["level_date"]
-        )
-        self.invalidate_recordset(["debt_level_date"])

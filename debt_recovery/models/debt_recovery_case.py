@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
 from ..tools import bulk_create, bulk_log_note
+from .debt_recovery_stage import HOLD_KINDS, LADDER_KINDS, RECORD_HOLD_FIELDS
 
 
 class DebtRecoveryCase(models.Model):
@@ -517,14 +518,27 @@ class DebtRecoveryCase(models.Model):
         ]
 
     def write(self, vals):
-        if "stage_id" in vals:
-            vals["date_last_stage_update"] = fields.Datetime.now()
-            stage = self.env["debt.recovery.stage"].browse(vals["stage_id"])
-            if stage.is_closing:
-                vals.setdefault("date_closed", fields.Date.context_today(self))
-            else:
-                vals["date_closed"] = False
-        return super().write(vals)
+        if "stage_id" not in vals:
+            return super().write(vals)
+        vals["date_last_stage_update"] = fields.Datetime.now()
+        stage = self.env["debt.recovery.stage"].browse(vals["stage_id"])
+        if stage.is_closing:
+            vals.setdefault("date_closed", fields.Date.context_today(self))
+        else:
+            vals["date_closed"] = False
+        if stage.kind in LADDER_KINDS:
+            vals.setdefault("stage_before_pause_id", False)
+        if self.env.context.get("debt_recovery_record_move"):
+            # Moved by a dispute, a promise or a plan, which log why.
+            return super().write(vals)
+        # A move by hand (the form, the board, the stage change wizard, the
+        # case sync): it must agree with the records, and says what it holds.
+        moved = self.filtered(lambda case: case.stage_id != stage)
+        moved._check_stage_move(stage)
+        before = {case: case.stage_id for case in moved}
+        result = super().write(vals)
+        moved._log_stage_move(before, stage)
+        return result
 
     # === MAIL THREAD === #
     def _track_subtype(self, init_values):
@@ -758,7 +772,21 @@ class DebtRecoveryCase(models.Model):
         # 2. New receivable items of customers with an open case join the case.
         open_cases._attach_open_lines()
 
-        # 3. Cases whose overdue items are all paid are closed as recovered.
+        # 3. A case held in a stage that records make (disputed, promise, plan)
+        # with overdue debt that no record holds (an invoice fallen due since)
+        # goes back onto the ladder: that debt gets its reminders.
+        unheld = open_cases.filtered(lambda c: c.stage_kind in RECORD_HOLD_FIELDS)._unheld()
+        if unheld:
+            unheld._back_to_ladder()
+            bulk_log_note(
+                unheld,
+                self.env._(
+                    "Escalation resumes: overdue items that no dispute, promise or plan "
+                    "holds fell due."
+                ),
+            )
+
+        # 4. Cases whose overdue items are all paid are closed as recovered.
         closed_stage = self.env["debt.recovery.stage"]._get_stage("closed")
         if not closed_stage:
             return
@@ -904,52 +932,193 @@ class DebtRecoveryCase(models.Model):
         """Move the cases up to ``stage`` (never down, never out of a manual track)."""
         if not stage:
             return
-        ladder_kinds = ("current", "reminder", "formal_notice", "demand_letter")
         cases = self.filtered(
-            lambda c: c.stage_kind in ladder_kinds
+            lambda c: c.stage_kind in LADDER_KINDS
             and (c.stage_id.sequence, c.stage_id.id) < (stage.sequence, stage.id)
         )
         if cases:
             cases.write({"stage_id": stage.id})
 
+    # === STAGES AND PAUSES === #
     def _pause_stage(self, kind):
-        """Move cases on the escalation ladder to the first stage of ``kind``."""
+        """Move cases on the escalation ladder to the first stage of ``kind``
+        (their ladder stage is kept to come back to)."""
         stage = self.env["debt.recovery.stage"]._get_stage(kind)
-        ladder_kinds = ("current", "reminder", "formal_notice", "demand_letter")
-        for case in self.filtered(lambda c: c.stage_kind in ladder_kinds):
-            if stage:
-                case.write({"stage_before_pause_id": case.stage_id.id, "stage_id": stage.id})
+        if not stage:
+            return
+        cases = self.filtered(lambda c: c.stage_kind in LADDER_KINDS)
+        for before, group in cases.grouped("stage_id").items():
+            group.with_context(debt_recovery_record_move=True).write(
+                {"stage_before_pause_id": before.id, "stage_id": stage.id}
+            )
+
+    def _resume_stage(self, kind):
+        """Back onto the ladder, to the stage the case had reached, after a pause
+        of ``kind`` ended: once no record of that kind holds its open items, or
+        at once when some of its overdue debt is held by no record at all."""
+        ended = self.filtered(lambda c: c.stage_kind == kind)
+        fname = RECORD_HOLD_FIELDS.get(kind)
+        if fname:
+            ended -= ended._held_by(fname)
+        held = self.filtered(lambda c: c.stage_kind in RECORD_HOLD_FIELDS)
+        (ended | held._unheld())._back_to_ladder()
+
+    def _back_to_ladder(self):
+        """Move the cases to the ladder stage they were paused from (the first
+        stage of the ladder if they never were on it)."""
+        default = self._default_stage_id()
+        for stage, group in self.grouped(lambda c: c.stage_before_pause_id or default).items():
+            group.with_context(debt_recovery_record_move=True).write({"stage_id": stage.id})
+
+    def _held_by(self, fname):
+        """The cases with open items held by a record through ``fname`` (one query)."""
+        if not self:
+            return self
+        return self.browse(
+            [
+                case.id
+                for [case] in self.env["account.move.line"]._read_group(
+                    [
+                        ("debt_case_id", "in", self.ids),
+                        (fname, "!=", False),
+                        ("reconciled", "=", False),
+                    ],
+                    ["debt_case_id"],
+                )
+            ]
+        )
+
+    def _unheld(self):
+        """The cases with overdue items that no record holds (one query)."""
+        if not self:
+            return self
+        AccountMoveLine = self.env["account.move.line"]
+        today = fields.Date.context_today(self)
+        return self.browse(
+            [
+                case.id
+                for [case] in AccountMoveLine._read_group(
+                    [
+                        ("debt_case_id", "in", self.ids),
+                        *AccountMoveLine._debt_open_domain(),
+                        *AccountMoveLine._debt_overdue_domain(today),
+                        *((fname, "=", False) for fname in RECORD_HOLD_FIELDS.values()),
+                    ],
+                    ["debt_case_id"],
+                )
+            ]
+        )
 
     def _debt_has_unpaused_overdue(self):
-        """Whether some overdue item of the case is neither disputed nor promised."""
+        """Whether some overdue item of the case is neither disputed, promised
+        nor in a plan."""
         self.ensure_one()
-        today = fields.Date.context_today(self)
-        return bool(
-            self.move_line_ids.filtered_domain(
-                [
-                    ("debt_dispute_id", "=", False),
-                    ("debt_promise_id", "=", False),
-                    ("debt_plan_id", "=", False),
-                    ("reconciled", "=", False),
-                    ("amount_residual", ">", 0),
-                    ("date_maturity", "<", today),
-                ]
+        return bool(self._unheld())
+
+    def _check_stage_move(self, stage):
+        """Refuse a move by hand that the records contradict.
+
+        A stage that a record makes (disputed, promise, payment plan) holds the
+        cases whose overdue debt the records hold: a move there needs them
+        (the dispute on each overdue invoice, the promise, the activated plan),
+        and the move back onto the ladder needs them ended (rejected or
+        resolved, broken, cancelled): reminders would not go out anyway.
+        """
+        if not self:
+            return
+        missing = self._missing_hold_records(stage)
+        if missing:
+            self._raise_missing_hold_records(missing, stage)
+        if stage.kind not in LADDER_KINDS:
+            return
+        ended = {
+            "disputed": self.env._("reject or resolve its open disputes first."),
+            "promise": self.env._("mark its open promise to pay broken first."),
+            "payment_plan": self.env._("cancel its active payment plan first."),
+        }
+        for kind, fname in RECORD_HOLD_FIELDS.items():
+            cases = self.filtered(lambda c, kind=kind: c.stage_kind == kind)
+            if not cases:
+                continue
+            held = cases._held_by(fname)
+            held -= held._unheld()
+            if held:
+                raise UserError(
+                    self.env._(
+                        "%(case)s stays in %(current)s while its records hold all its "
+                        "overdue debt: %(todo)s",
+                        case=held[0].display_name,
+                        current=held[0].stage_id.display_name,
+                        todo=ended[kind],
+                    )
+                )
+
+    def _raise_missing_hold_records(self, missing, stage):
+        needed = {
+            "disputed": self.env._(
+                "record the dispute on each overdue invoice (the Dispute button of the "
+                "invoice); the case moves to %(stage)s when all its overdue debt is disputed.",
+                stage=stage.display_name,
+            ),
+            "promise": self.env._(
+                "log the promise to pay (Log a Promise), with its amount and date; the "
+                "case moves to %(stage)s by itself.",
+                stage=stage.display_name,
+            ),
+            "payment_plan": self.env._(
+                "agree the plan and its schedule (Payment Plan); the case moves to "
+                "%(stage)s when the plan is activated.",
+                stage=stage.display_name,
+            ),
+        }
+        raise UserError(
+            self.env._(
+                "%(case)s cannot be put in %(stage)s by hand: %(todo)s",
+                case=missing[0].display_name,
+                stage=stage.display_name,
+                todo=needed[stage.kind],
             )
         )
 
-    def _resume_stage(self, kind):
-        """Back from a pause of ``kind`` to the stage the case had reached."""
-        paused_field = {
-            "disputed": "debt_dispute_id",
-            "promise": "debt_promise_id",
-            "payment_plan": "debt_plan_id",
-        }.get(kind)
-        for case in self.filtered(lambda c: c.stage_kind == kind and c.stage_before_pause_id):
-            if paused_field and case.move_line_ids.filtered_domain(
-                [(paused_field, "!=", False), ("reconciled", "=", False)]
-            ):
-                continue
-            case.write({"stage_id": case.stage_before_pause_id.id, "stage_before_pause_id": False})
+    def _missing_hold_records(self, stage):
+        """The cases that a move to ``stage`` (made by a record) lacks the records
+        for: some of their overdue debt is held by no record, or none of it by
+        a record of that kind."""
+        fname = RECORD_HOLD_FIELDS.get(stage.kind)
+        if not fname:
+            return self.browse()
+        return (self - self._held_by(fname)) | self._unheld()
+
+    def _log_stage_move(self, before, stage):
+        """Log a move by hand onto or off the ladder (the escalation holds or
+        resumes), with the reason the stage change wizard asked for."""
+        reason = self.env.context.get("debt_recovery_stage_reason")
+        for case in self:
+            previous = before[case]
+            parts = []
+            if reason:
+                parts.append(self.env._("Stage changed to %(stage)s.", stage=stage.display_name))
+            if stage.kind in HOLD_KINDS and previous.kind not in HOLD_KINDS:
+                parts.append(
+                    self.env._(
+                        "Escalation on hold: no reminder while the case is in %(stage)s.",
+                        stage=stage.display_name,
+                    )
+                )
+                if previous.kind in LADDER_KINDS:
+                    case.stage_before_pause_id = previous
+            elif stage.kind in LADDER_KINDS and previous.kind in HOLD_KINDS:
+                parts.append(
+                    self.env._(
+                        "Escalation resumes: back from %(previous)s to %(stage)s.",
+                        previous=previous.display_name,
+                        stage=stage.display_name,
+                    )
+                )
+            if reason:
+                parts.append(self.env._("Reason: %(reason)s", reason=reason))
+            if parts:
+                case.message_post(body=Markup("<br/>").join(parts), subtype_xmlid="mail.mt_note")
 
     @api.model
     def _cron_sync_cases(self):

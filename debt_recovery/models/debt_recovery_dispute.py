@@ -6,22 +6,12 @@ from odoo.tools import format_amount
 class DebtRecoveryDispute(models.Model):
     _name = "debt.recovery.dispute"
     _description = "Disputed Receivable"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.recovery.pause.mixin"]
     _order = "date desc, id desc"
-    _check_company_auto = True
+    _debt_pause_kind = "disputed"
 
     # === FIELDS === #
-    name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one(
-        comodel_name="res.company", required=True, index=True, default=lambda s: s.env.company
-    )
-    partner_id = fields.Many2one(
-        comodel_name="res.partner",
-        string="Customer",
-        compute="_compute_partner_id",
-        store=True,
-        index=True,
-    )
+    partner_id = fields.Many2one(compute="_compute_partner_id", store=True)
     move_id = fields.Many2one(
         comodel_name="account.move",
         string="Invoice",
@@ -131,26 +121,26 @@ class DebtRecoveryDispute(models.Model):
                         "There is nothing open to dispute on %(move)s.", move=dispute.move_id.name
                     )
                 )
-            if lines.move_id != dispute.move_id or not lines._debt_are_open_items_of(
-                dispute.partner_id
-            ):
+            if lines.move_id != dispute.move_id:
                 raise ValidationError(
                     self.env._("Only open receivable items of the invoice itself can be disputed.")
                 )
-            taken = lines.debt_dispute_id - dispute
-            if taken:
-                raise ValidationError(
-                    self.env._(
-                        "These items are already disputed in %(dispute)s.",
-                        dispute=taken[0].display_name,
-                    )
-                )
+            dispute._debt_check_pause_items(lines)
 
     # === CRUD METHODS === #
     @api.model_create_multi
     def create(self, vals_list):
         disputes = super().create(vals_list)
-        disputes._pause_items()
+        for dispute in disputes:
+            dispute._debt_start_pause(
+                dispute.move_line_ids,
+                self.env._(
+                    "%(move)s disputed (%(reason)s): reminders paused for %(amount)s.",
+                    move=dispute.move_id.name,
+                    reason=dispute.reason_id.name,
+                    amount=format_amount(self.env, dispute.amount_disputed, dispute.currency_id),
+                ),
+            )
         return disputes
 
     @api.ondelete(at_uninstall=False)
@@ -161,7 +151,7 @@ class DebtRecoveryDispute(models.Model):
     def action_resolve(self):
         """Resolved in the customer's favour: requires the credit note."""
         for dispute in self:
-            dispute._check_open()
+            dispute._ensure_open()
             if not dispute.credit_note_id:
                 raise UserError(
                     self.env._(
@@ -174,49 +164,22 @@ class DebtRecoveryDispute(models.Model):
     def action_reject(self):
         """Rejected: the escalation resumes where it stopped."""
         for dispute in self:
-            dispute._check_open()
+            dispute._ensure_open()
         self._close("rejected")
 
     # === BUSINESS METHODS === #
-    def _check_open(self):
+    def _ensure_open(self):
         if self.state != "open":
             raise UserError(self.env._("The dispute %(name)s is closed already.", name=self.name))
 
-    def _pause_items(self):
-        for dispute in self:
-            dispute.move_line_ids.sudo().write({"debt_dispute_id": dispute.id})
-            case = dispute.move_line_ids.debt_case_id[:1]
-            if case:
-                if not case._debt_has_unpaused_overdue():
-                    case._pause_stage("disputed")
-                case.message_post(
-                    body=self.env._(
-                        "%(move)s disputed (%(reason)s): reminders paused for %(amount)s.",
-                        move=dispute.move_id.name,
-                        reason=dispute.reason_id.name,
-                        amount=format_amount(
-                            self.env, dispute.amount_disputed, dispute.currency_id
-                        ),
-                    ),
-                    subtype_xmlid="mail.mt_note",
-                )
-
     def _close(self, state):
         today = fields.Date.context_today(self)
+        outcome = dict(self._fields["state"]._description_selection(self.env))[state].lower()
         for dispute in self:
-            dispute.move_line_ids._debt_end_pause(dispute, (today - dispute.date).days)
-        self.write({"state": state, "date_closed": today})
-        for dispute in self:
-            case = dispute.move_line_ids.debt_case_id[:1]
-            if case:
-                case._resume_stage("disputed")
-                case.message_post(
-                    body=self.env._(
-                        "Dispute on %(move)s %(outcome)s.",
-                        move=dispute.move_id.name,
-                        outcome=dict(self._fields["state"]._description_selection(self.env))[
-                            state
-                        ].lower(),
-                    ),
-                    subtype_xmlid="mail.mt_note",
-                )
+            dispute._debt_end_pause(
+                state,
+                self.env._(
+                    "Dispute on %(move)s %(outcome)s.", move=dispute.move_id.name, outcome=outcome
+                ),
+                (today - dispute.date).days,
+            )

@@ -10,23 +10,12 @@ from odoo.tools import format_amount
 class DebtRecoveryPlan(models.Model):
     _name = "debt.recovery.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.recovery.pause.mixin"]
     _order = "date_agreement desc, id desc"
-    _check_company_auto = True
+    _debt_pause_kind = "payment_plan"
 
     # === FIELDS === #
-    name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one(
-        comodel_name="res.company", required=True, index=True, default=lambda s: s.env.company
-    )
-    partner_id = fields.Many2one(
-        comodel_name="res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        domain="[('parent_id', '=', False)]",
-        tracking=True,
-    )
+    partner_id = fields.Many2one(required=True, domain="[('parent_id', '=', False)]", tracking=True)
     case_id = fields.Many2one(
         comodel_name="debt.recovery.case", string="Case", compute="_compute_case_id"
     )
@@ -47,7 +36,17 @@ class DebtRecoveryPlan(models.Model):
     fee_amount = fields.Monetary(
         string="Interest / Fee",
         currency_field="currency_id",
-        help="Added to the plan on top of the debt covered.",
+        help="Added to the plan on top of the debt covered. Invoiced to the customer "
+        "when the plan is activated (due with the last instalment), so that the "
+        "customer's payments settle it.",
+    )
+    fee_move_id = fields.Many2one(
+        comodel_name="account.move",
+        string="Fee Invoice",
+        readonly=True,
+        copy=False,
+        check_company=True,
+        help="The customer invoice of the plan's interest or fee, covered by the plan.",
     )
     amount_total = fields.Monetary(
         string="Total", compute="_compute_amounts", store=True, currency_field="currency_id"
@@ -116,11 +115,20 @@ class DebtRecoveryPlan(models.Model):
         for plan in self:
             plan.amount_total = plan.amount_covered + plan.fee_amount
 
-    @api.depends("move_line_ids.amount_residual_currency", "amount_covered", "amount_total")
+    @api.depends(
+        "move_line_ids.amount_residual_currency",
+        "move_line_ids.amount_currency",
+        "amount_covered",
+        "amount_total",
+        "fee_move_id",
+    )
     def _compute_amount_paid(self):
         for plan in self:
+            # Once invoiced, the fee is one of the covered items.
+            fee_lines = plan.move_line_ids.filtered_domain([("move_id", "=", plan.fee_move_id.id)])
+            start = plan.amount_covered + sum(fee_lines.mapped("amount_currency"))
             residual = sum(plan.move_line_ids.mapped("amount_residual_currency"))
-            paid = plan.amount_covered - residual
+            paid = start - residual
             plan.amount_paid = paid
             plan.amount_remaining = plan.amount_total - paid
 
@@ -151,22 +159,11 @@ class DebtRecoveryPlan(models.Model):
             lines = plan.move_line_ids
             if plan.grace_days < 0 or plan.fee_amount < 0:
                 raise ValidationError(self.env._("Grace days and fee cannot be negative."))
-            if not lines._debt_are_open_items_of(plan.partner_id):
-                raise ValidationError(
-                    self.env._("A plan covers open receivable items of its own customer only.")
-                )
             if lines.company_id != plan.company_id:
                 raise ValidationError(self.env._("A plan covers items of its own company only."))
             if len(lines.currency_id) > 1 or (lines and lines.currency_id != plan.currency_id):
                 raise ValidationError(self.env._("A plan covers items in its one currency."))
-            taken = lines.debt_plan_id - plan
-            if taken:
-                raise ValidationError(
-                    self.env._(
-                        "These items are already in the payment plan %(plan)s.",
-                        plan=taken[0].display_name,
-                    )
-                )
+            plan._debt_check_pause_items(lines)
 
     # === CRUD METHODS === #
     def write(self, vals):
@@ -191,33 +188,18 @@ class DebtRecoveryPlan(models.Model):
                 raise UserError(self.env._("Only a draft or proposed plan can be activated."))
         self.write({"state": "active", "date_agreement": today, "date_acknowledgement": today})
         for plan in self:
-            plan.move_line_ids.sudo().write({"debt_plan_id": plan.id})
-            case = plan.case_id
-            if case:
-                case._pause_stage("payment_plan")
-                case.message_post(
-                    body=self.env._(
-                        "Payment plan agreed: %(total)s in %(count)s instalments.",
-                        total=format_amount(self.env, plan.amount_total, plan.currency_id),
-                        count=len(plan.instalment_ids),
-                    ),
-                    subtype_xmlid="mail.mt_note",
-                )
+            note = self.env._(
+                "Payment plan agreed: %(total)s in %(count)s instalments.",
+                total=format_amount(self.env, plan.amount_total, plan.currency_id),
+                count=len(plan.instalment_ids),
+            )
+            fee_note = plan._invoice_fee()
+            plan._debt_start_pause(plan.move_line_ids, f"{note} {fee_note}".strip())
 
     def action_cancel(self):
         for plan in self.filtered(lambda p: p.state == "active"):
             plan._end("cancelled")
         self.filtered(lambda p: p.state in ("draft", "proposed")).write({"state": "cancelled"})
-
-    def _get_form_action(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
 
     def action_print_agreement(self):
         return self.env.ref("debt_recovery.action_report_plan_agreement").report_action(self)
@@ -251,12 +233,18 @@ class DebtRecoveryPlan(models.Model):
 
     @api.model
     def _cron_check_plans(self):
-        self.search([("state", "=", "active")])._check_progress()
+        self.search([("state", "=", "active")])._update_progress()
 
-    def _check_progress(self):
+    def _update_progress(self):
+        """Complete the plans paid in full, breach those with an instalment unpaid
+        past the grace days, remind the customer of an instalment falling due."""
         today = fields.Date.context_today(self)
         for plan in self:
-            if plan.currency_id.compare_amounts(plan.amount_remaining, 0.0) <= 0:
+            # Paid in full is completed, never breached: also a plan whose items
+            # are all settled (a fee that was never invoiced cannot be paid).
+            if plan.currency_id.compare_amounts(plan.amount_remaining, 0.0) <= 0 or all(
+                plan.move_line_ids.mapped("reconciled")
+            ):
                 plan._end("completed")
                 continue
             limit = today - timedelta(days=plan.grace_days)
@@ -292,6 +280,137 @@ class DebtRecoveryPlan(models.Model):
         )
         instalment.reminder_sent = True
 
+    def _invoice_fee(self):
+        """Invoice the plan's interest or fee to the customer and cover the
+        invoice by the plan; returns what to log ("" without a fee).
+
+        A posted customer invoice in the plan's company and currency, dated
+        today (the ORM moves its accounting date past a lock date, and refuses
+        to post into a locked period), with one line without product on an
+        income account, no tax (the amount is the one the customer agreed),
+        due with the last instalment.
+        """
+        self.ensure_one()
+        if self.fee_move_id or self.currency_id.compare_amounts(self.fee_amount, 0.0) <= 0:
+            return ""
+        company = self.company_id
+        # sudo: a collector agrees plans without invoicing rights; the invoice
+        # is made only from the plan's own agreed values.
+        Move = self.env["account.move"].sudo().with_company(company)
+        journal = (
+            self.env["account.journal"]
+            .sudo()
+            .search(
+                [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "sale")]
+            )
+        )
+        journal = (
+            journal.filtered(lambda j: j.currency_id == self.currency_id)[:1]
+            or (journal.filtered(lambda j: not j.currency_id)[:1])
+        )
+        account = journal.default_account_id
+        if not account or account.account_type not in ("income", "income_other"):
+            raise UserError(
+                self.env._(
+                    "The plan's fee cannot be invoiced: %(company)s needs a sales journal "
+                    "with an income account (in %(currency)s or without a currency).",
+                    company=company.display_name,
+                    currency=self.currency_id.name,
+                )
+            )
+        fiscal_position = (
+            self.env["account.fiscal.position"]
+            .sudo()
+            .with_company(company)
+            ._get_fiscal_position(self.partner_id)
+        )
+        today = fields.Date.context_today(self)
+        label = self.env._(
+            "Interest / fee of the payment plan agreed on %(date)s (%(count)s instalments)",
+            date=fields.Date.to_string(self.date_agreement or today),
+            count=len(self.instalment_ids),
+        )
+        invoice = Move.create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.partner_id.id,
+                "journal_id": journal.id,
+                "currency_id": self.currency_id.id,
+                "invoice_date": today,
+                "invoice_date_due": max(self.instalment_ids.mapped("date_due")),
+                "invoice_payment_term_id": False,
+                "invoice_origin": self.name,
+                "fiscal_position_id": fiscal_position.id,
+                "invoice_line_ids": [
+                    fields.Command.create(
+                        {
+                            "name": label,
+                            "quantity": 1.0,
+                            "price_unit": self.fee_amount,
+                            "account_id": fiscal_position.map_account(account).id,
+                            "tax_ids": [fields.Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        # The fee is part of debt the customer already owes and agreed to pay:
+        # no new credit, so no credit hold applies.
+        invoice.with_context(debt_recovery_skip_hold=True).action_post()
+        fee_line = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        self.write({"fee_move_id": invoice.id, "move_line_ids": [fields.Command.link(fee_line.id)]})
+        return self.env._(
+            "Fee invoice %(invoice)s posted: %(amount)s, due on %(date)s.",
+            invoice=invoice.name,
+            amount=format_amount(self.env, invoice.amount_total, self.currency_id),
+            date=fields.Date.to_string(invoice.invoice_date_due),
+        )
+
+    def _cancel_fee(self):
+        """Cancelling the plan waives its fee if none of it was paid: a credit note
+        reverses the fee invoice. A fee partly or wholly paid stays as it is
+        (waiving the rest is a credit note the collector decides on); returns
+        what to log."""
+        self.ensure_one()
+        invoice = self.fee_move_id.sudo()
+        if not invoice or invoice.state != "posted":
+            return ""
+        if invoice.payment_state != "not_paid":
+            return self.env._(
+                "The fee invoice %(invoice)s is partly paid (%(residual)s of %(total)s still "
+                "due): it stays on the customer's account. Issue a credit note from it to "
+                "waive the rest.",
+                invoice=invoice.name,
+                residual=format_amount(self.env, invoice.amount_residual, invoice.currency_id),
+                total=format_amount(self.env, invoice.amount_total, invoice.currency_id),
+            )
+        # sudo: as in _invoice_fee; the credit note only undoes the plan's own invoice.
+        refund = invoice._reverse_moves(
+            [
+                {
+                    "invoice_date": fields.Date.context_today(self),
+                    "ref": self.env._("Payment plan cancelled: %(plan)s", plan=self.name),
+                }
+            ],
+            cancel=True,
+        )
+        fee_lines = self.move_line_ids.filtered(lambda line: line.move_id == invoice)
+        self.write({"move_line_ids": [fields.Command.unlink(line.id) for line in fee_lines]})
+        return self.env._(
+            "Fee invoice %(invoice)s reversed by the credit note %(refund)s: the fee is waived.",
+            invoice=invoice.name,
+            refund=refund.name,
+        )
+
+    def _debt_alert_user(self, case):
+        """A breached plan is a recovery manager's call when nobody follows the case."""
+        managers = self.env.ref("debt_recovery.group_debt_recovery_manager").users
+        return (
+            case.user_id
+            or managers.filtered(lambda u: self.company_id in u.company_ids)[:1]
+            or self.env.user
+        )
+
     def _end(self, state):
         self.ensure_one()
         today = fields.Date.context_today(self)
@@ -301,9 +420,6 @@ class DebtRecoveryPlan(models.Model):
             if state != "breached" or self.resume_at == "same"
             else 0
         )
-        self.move_line_ids._debt_end_pause(self, paused)
-        self.write({"state": state, "date_closed": today})
-        case = self.case_id
         messages = {
             "completed": self.env._("Payment plan completed."),
             "breached": self.env._(
@@ -312,20 +428,14 @@ class DebtRecoveryPlan(models.Model):
             ),
             "cancelled": self.env._("Payment plan cancelled. Reminders resume."),
         }
-        self.message_post(body=messages[state], subtype_xmlid="mail.mt_note")
+        fee_note = self._cancel_fee() if state == "cancelled" else ""
+        note = f"{messages[state]} {fee_note}".strip()
+        self.message_post(body=note, subtype_xmlid="mail.mt_note")
+        case = self._debt_end_pause(
+            state,
+            note,
+            paused,
+            alert=self.env._("Payment plan breached") if state == "breached" else None,
+        )
         if case:
-            case.message_post(body=messages[state], subtype_xmlid="mail.mt_note")
-            case._resume_stage("payment_plan")
-            if state == "breached":
-                managers = self.env.ref("debt_recovery.group_debt_recovery_manager").users
-                user = (
-                    case.user_id
-                    or managers.filtered(lambda u: self.company_id in u.company_ids)[:1]
-                )
-                case.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Payment plan breached"),
-                    note=messages[state],
-                    user_id=(user or self.env.user).id,
-                )
             self.env["debt.recovery.case"].sudo()._sync_cases(self.partner_id)

@@ -8,22 +8,12 @@ from odoo.tools import format_amount
 class DebtRecoveryPromise(models.Model):
     _name = "debt.recovery.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "debt.recovery.pause.mixin"]
     _order = "date_promised desc, id desc"
-    _check_company_auto = True
+    _debt_pause_kind = "promise"
 
     # === FIELDS === #
-    name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one(
-        comodel_name="res.company", required=True, index=True, default=lambda s: s.env.company
-    )
-    partner_id = fields.Many2one(
-        comodel_name="res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        domain="[('parent_id', '=', False)]",
-    )
+    partner_id = fields.Many2one(required=True, domain="[('parent_id', '=', False)]")
     move_line_ids = fields.Many2many(
         comodel_name="account.move.line",
         string="Promised Items",
@@ -97,20 +87,9 @@ class DebtRecoveryPromise(models.Model):
             if promise.grace_days < 0:
                 raise ValidationError(self.env._("The grace period cannot be negative."))
             lines = promise.move_line_ids
-            if not lines._debt_are_open_items_of(promise.partner_id):
-                raise ValidationError(
-                    self.env._("A promise covers open receivable items of its own customer only.")
-                )
             if len(lines.currency_id) > 1:
                 raise ValidationError(self.env._("A promise covers items in one currency."))
-            taken = lines.debt_promise_id - promise
-            if taken:
-                raise ValidationError(
-                    self.env._(
-                        "These items are already promised in %(promise)s.",
-                        promise=taken[0].display_name,
-                    )
-                )
+            promise._debt_check_pause_items(lines)
 
     # === CRUD METHODS === #
     @api.model_create_multi
@@ -120,31 +99,40 @@ class DebtRecoveryPromise(models.Model):
             promise.amount_residual_start = sum(
                 promise.move_line_ids.mapped("amount_residual_currency")
             )
-            promise.move_line_ids.sudo().write({"debt_promise_id": promise.id})
-            case = promise.move_line_ids.debt_case_id[:1]
-            body = self.env._(
-                "Promise to pay %(amount)s by %(date)s, taken by %(user)s.",
-                amount=format_amount(self.env, promise.amount, promise.currency_id),
-                date=fields.Date.to_string(promise.date_promised),
-                user=promise.user_id.name or "",
+            promise._debt_start_pause(
+                promise.move_line_ids,
+                self.env._(
+                    "Promise to pay %(amount)s by %(date)s, taken by %(user)s.",
+                    amount=format_amount(self.env, promise.amount, promise.currency_id),
+                    date=fields.Date.to_string(promise.date_promised),
+                    user=promise.user_id.name or "",
+                ),
             )
-            (case or promise.partner_id.sudo()).message_post(
-                body=body, subtype_xmlid="mail.mt_note"
-            )
-            if case and not case._debt_has_unpaused_overdue():
-                case._pause_stage("promise")
         return promises
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_recorded(self):
         raise UserError(self.env._("A promise to pay is a record: it cannot be deleted."))
 
+    # === ACTION METHODS === #
+    def action_mark_broken(self):
+        """The customer says it will not pay as promised: reminders resume now."""
+        today = fields.Date.context_today(self)
+        for promise in self:
+            if promise.state != "open":
+                raise UserError(
+                    self.env._("The promise %(name)s is closed already.", name=promise.name)
+                )
+            promise._close("broken", today)
+
     # === BUSINESS METHODS === #
     @api.model
     def _cron_check_promises(self):
-        self.search([("state", "=", "open")])._check_kept_or_broken()
+        self.search([("state", "=", "open")])._close_due_promises()
 
-    def _check_kept_or_broken(self):
+    def _close_due_promises(self):
+        """Close the promises that are kept (paid) or broken (past the promised
+        date and its grace days)."""
         today = fields.Date.context_today(self)
         kept = self.filtered(
             lambda p: p.currency_id.compare_amounts(p.amount_paid, p.amount) >= 0
@@ -158,9 +146,6 @@ class DebtRecoveryPromise(models.Model):
 
     def _close(self, state, today):
         self.ensure_one()
-        self.move_line_ids._debt_end_pause(self, (today - self.date).days)
-        self.write({"state": state, "date_closed": today})
-        case = self.move_line_ids.debt_case_id[:1]
         if state == "kept":
             body = self.env._(
                 "Promise kept: %(amount)s paid.",
@@ -172,14 +157,9 @@ class DebtRecoveryPromise(models.Model):
                 paid=format_amount(self.env, self.amount_paid, self.currency_id),
                 amount=format_amount(self.env, self.amount, self.currency_id),
             )
-        thread = case or self.partner_id.sudo()
-        thread.message_post(body=body, subtype_xmlid="mail.mt_note")
-        if case:
-            case._resume_stage("promise")
-            if state == "broken":
-                case.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Promise to pay broken"),
-                    note=body,
-                    user_id=(case.user_id or self.user_id or self.env.user).id,
-                )
+        self._debt_end_pause(
+            state,
+            body,
+            (today - self.date).days,
+            alert=self.env._("Promise to pay broken") if state == "broken" else None,
+        )

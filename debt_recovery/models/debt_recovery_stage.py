@@ -14,6 +14,20 @@ STAGE_KINDS = [
     ("written_off", "Written Off"),
     ("closed", "Recovered / Closed"),
 ]
+# The escalation's ladder: the daily run writes to the customers of cases in
+# these kinds only.
+LADDER_KINDS = ("current", "reminder", "formal_notice", "demand_letter")
+# Kinds that hold a case's escalation: a case moved there waits (the move is
+# logged) until it goes back onto the ladder.
+HOLD_KINDS = ("payment_plan", "promise", "disputed", "agency", "legal")
+# Holds that a record makes, and the journal item field that record sets on the
+# items it covers: a case is in such a stage only while the records hold all of
+# its overdue debt.
+RECORD_HOLD_FIELDS = {
+    "disputed": "debt_dispute_id",
+    "promise": "debt_promise_id",
+    "payment_plan": "debt_plan_id",
+}
 
 
 class DebtRecoveryStage(models.Model):
@@ -42,6 +56,11 @@ class DebtRecoveryStage(models.Model):
         store=True,
         help="Cases in a closing stage are finished: they no longer count as open.",
     )
+    holds_escalation = fields.Boolean(
+        compute="_compute_holds_escalation",
+        help="Cases in this stage get no reminder until they are moved back to a "
+        "stage of the ladder (current, reminder, formal notice, demand letter).",
+    )
     case_count = fields.Integer(compute="_compute_case_count")
 
     # === COMPUTE METHODS === #
@@ -49,6 +68,11 @@ class DebtRecoveryStage(models.Model):
     def _compute_is_closing(self):
         for stage in self:
             stage.is_closing = stage.kind == "closed"
+
+    @api.depends("kind")
+    def _compute_holds_escalation(self):
+        for stage in self:
+            stage.holds_escalation = stage.kind in HOLD_KINDS
 
     def _compute_case_count(self):
         counts = dict(

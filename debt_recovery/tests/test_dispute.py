@@ -76,14 +76,13 @@ class TestDispute(DebtRecoveryCommon):
             self.assertEqual(
                 line.debt_level_id, self.friendly, "The pause does not count as waiting."
             )
-        formal = self.policy.level_ids.filtered(lambda lv: lv.days == 35)
         with freeze_time(self.today + timedelta(days=26)):
             self.Communication._run_escalation(self.company)
             self.assertEqual(line.debt_level_id, self.friendly, "Six days since the pause ended.")
         with freeze_time(self.today + timedelta(days=27)):
             self.Communication._run_escalation(self.company)
             self.assertEqual(
-                line.debt_level_id, formal, "37 days late: the level its age calls for."
+                line.debt_level_id, self.firm, "37 days late: one level up (paced policy)."
             )
 
     def test_resolved_for_the_customer_needs_the_credit_note(self):
@@ -115,3 +114,42 @@ class TestDispute(DebtRecoveryCommon):
             self._dispute(invoice, move_line_ids=self._receivable(other).ids)
         with self.assertRaises(UserError):
             self.Dispute.search([("move_id", "=", invoice.id)]).unlink()
+
+    def test_dispute_and_promise_share_one_pause(self):
+        """A dispute and a promise hold the same case through one mechanism: the
+        case pauses once all its overdue debt is held, and resumes as soon as
+        some of it is held by nothing, whichever record ends."""
+        disputed = self._invoice(self.customer, 300.0, days_late=10)
+        promised = self._invoice(self.customer, 200.0, days_late=10)
+        case = self._case_of(self.customer)
+        dispute = self._dispute(disputed)
+        self.assertEqual(case.stage_id, self.stage_current, "The promised invoice is still due.")
+        promise = (
+            self.env["debt.recovery.promise"]
+            .with_user(self.user_collector)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_line_ids": self._receivable(promised).ids,
+                    "amount": 200.0,
+                    "date_promised": self.today + timedelta(days=5),
+                }
+            )
+        )
+        self.assertEqual(case.stage_kind, "promise")
+        self.assertEqual(case.stage_before_pause_id, self.stage_current)
+        with self.assertRaises(ValidationError), self.cr.savepoint():
+            self._dispute(disputed)
+        self.Communication._run_escalation(self.company)
+        self.assertFalse(self.Communication.search([("partner_id", "=", self.customer.id)]))
+        with freeze_time(self.today + timedelta(days=3)):
+            dispute.action_reject()
+            self.assertEqual(case.stage_id, self.stage_current, "The rejected invoice is due.")
+            self.assertEqual(self._receivable(promised).debt_promise_id, promise)
+            self.Communication._run_escalation(self.company)
+            comm = self.Communication.search([("partner_id", "=", self.customer.id)])
+            self.assertEqual(comm.line_ids.move_id, disputed, "Only the unheld invoice.")
+        bodies = case.message_ids.mapped("body")
+        self.assertTrue(any("disputed (Quality)" in body for body in bodies))
+        self.assertTrue(any("Promise to pay" in body for body in bodies))
+        self.assertTrue(any("rejected" in body for body in bodies))

@@ -3,6 +3,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -181,3 +182,121 @@ class TestPaymentPlan(DebtRecoveryCommon):
         with self.assertRaises(ValidationError), self.cr.savepoint():
             wizard.action_create_plan()
         self.assertEqual(len(self.Plan.search([("partner_id", "=", self.customer.id)])), 1)
+
+    def _fee_plan(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=10)
+        plan = self._plan(instalment_count=2, fee_amount=30.0)
+        return invoice, plan
+
+    def test_fee_is_invoiced_and_settled_by_on_time_payments(self):
+        invoice, plan = self._fee_plan()
+        case = self._case_of(self.customer)
+        fee = plan.fee_move_id
+        self.assertEqual((fee.move_type, fee.state), ("out_invoice", "posted"))
+        self.assertEqual(fee.company_id, self.company)
+        self.assertEqual(fee.currency_id, plan.currency_id)
+        self.assertEqual(fee.commercial_partner_id, self.customer)
+        self.assertEqual(fee.amount_total, 30.0)
+        line = fee.invoice_line_ids
+        self.assertEqual(len(line), 1)
+        self.assertFalse(line.product_id)
+        self.assertFalse(line.tax_ids)
+        self.assertIn("payment plan", line.name)
+        self.assertIn(line.account_id.account_type, ("income", "income_other"))
+        self.assertEqual(line.account_id.company_ids, self.company)
+        first, second = plan.instalment_ids.sorted("date_due")
+        self.assertEqual((first.amount, second.amount), (515.0, 515.0))
+        fee_item = self._receivable(fee)
+        self.assertEqual(fee_item.date_maturity, second.date_due, "Due with the last instalment.")
+        self.assertEqual(fee_item.debt_plan_id, plan, "Covered by the plan.")
+        self.assertIn(fee_item, plan.move_line_ids)
+        self.assertEqual((plan.amount_total, plan.amount_remaining), (1030.0, 1030.0))
+        self.assertTrue(any(fee.name in body for body in case.message_ids.mapped("body")))
+
+        with freeze_time(first.date_due):
+            self._pay(invoice, amount=515.0, date=first.date_due)
+            self.Plan._cron_check_plans()
+        self.assertEqual(plan.state, "active")
+        with freeze_time(second.date_due):
+            self._pay(invoice | fee, date=second.date_due)
+        self.assertTrue(fee_item.reconciled, "The customer's payment settles the fee.")
+        with freeze_time(second.date_due + timedelta(days=plan.grace_days + 1)):
+            self.Plan._cron_check_plans()
+        self.assertEqual(plan.state, "completed", "Paid in full: completed, never breached.")
+        self.assertEqual(plan.amount_remaining, 0.0)
+        self.assertTrue(case.is_closed)
+        self.assertFalse(case.activity_ids, "Nobody is told of a breach.")
+        self.assertFalse(
+            any("breached" in body for body in case.message_ids.mapped("body")),
+        )
+
+    def test_breach_of_the_fee_on_a_recovered_case_notifies_nobody(self):
+        invoice, plan = self._fee_plan()
+        case = self._case_of(self.customer)
+        self._pay(invoice)
+        self.assertTrue(case.is_closed, "Nothing overdue: recovered.")
+        last = plan.instalment_ids.sorted("date_due")[-1]
+        with freeze_time(last.date_due + timedelta(days=plan.grace_days + 1)):
+            self.Plan._cron_check_plans()
+        self.assertEqual(plan.state, "breached", "The fee was not paid.")
+        self.assertEqual(case.stage_id, self.stage_closed)
+        self.assertFalse(case.activity_ids)
+        self.assertFalse(self._receivable(plan.fee_move_id).debt_plan_id)
+
+    def test_plan_with_items_settled_otherwise_is_completed(self):
+        """A plan whose items are all settled is completed, not breached, even
+        with a fee that was never invoiced (plans from before fees were)."""
+        invoice = self._invoice(self.customer, 1000.0, days_late=10)
+        due = self.today + timedelta(days=10)
+        plan = self.Plan.create(
+            {
+                "partner_id": self.customer.id,
+                "move_line_ids": self._receivable(invoice).ids,
+                "currency_id": invoice.currency_id.id,
+                "amount_covered": 1000.0,
+                "fee_amount": 30.0,
+                "state": "active",
+                "date_agreement": self.today,
+                "instalment_ids": [Command.create({"date_due": due, "amount": 1030.0})],
+            }
+        )
+        self._pay(invoice)
+        self.assertEqual(plan.amount_remaining, 30.0)
+        with freeze_time(due + timedelta(days=plan.grace_days + 1)):
+            self.Plan._cron_check_plans()
+        self.assertEqual(plan.state, "completed")
+
+    def test_cancelled_plan_reverses_its_unpaid_fee(self):
+        _invoice, plan = self._fee_plan()
+        fee = plan.fee_move_id
+        plan.with_user(self.user_collector).action_cancel()
+        self.assertEqual(plan.state, "cancelled")
+        self.assertEqual(fee.payment_state, "reversed")
+        refund = fee.reversal_move_ids
+        self.assertEqual((refund.move_type, refund.state), ("out_refund", "posted"))
+        self.assertNotIn(self._receivable(fee), plan.move_line_ids)
+        self.assertTrue(any("waived" in body for body in plan.message_ids.mapped("body")))
+        self.assertEqual(self._case_of(self.customer).stage_id, self.stage_current)
+
+    def test_cancelled_plan_keeps_a_partly_paid_fee(self):
+        _invoice, plan = self._fee_plan()
+        fee = plan.fee_move_id
+        self._pay(fee, amount=10.0)
+        plan.action_cancel()
+        self.assertEqual(plan.state, "cancelled")
+        self.assertFalse(fee.reversal_move_ids)
+        self.assertEqual(fee.amount_residual, 20.0)
+        self.assertFalse(self._receivable(fee).debt_plan_id, "Reminders may chase it again.")
+        self.assertTrue(any("partly paid" in body for body in plan.message_ids.mapped("body")))
+
+    def test_stage_follows_the_plan(self):
+        self._invoice(self.customer, 600.0, days_late=10)
+        case = self._case_of(self.customer)
+        with self.assertRaises(UserError):
+            case.write({"stage_id": self.stage_plan.id})
+        plan = self._plan(instalment_count=2)
+        self.assertEqual(case.stage_id, self.stage_plan)
+        with self.assertRaises(UserError):
+            case.write({"stage_id": self.stage_reminder.id})
+        plan.action_cancel()
+        self.assertEqual(case.stage_id, self.stage_current, "No active plan: back on the ladder.")

@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import clean_context, format_amount
 
 FREQUENCIES = [
     ("weekly", "Weekly"),
@@ -117,7 +117,7 @@ class DebtRecoveryPlanWizard(models.TransientModel):
             schedule.append({"date_due": date + step * index, "amount": amount})
         return schedule
 
-    def _check_input(self):
+    def _ensure_valid_input(self):
         self.ensure_one()
         today = fields.Date.context_today(self)
         currency = self.currency_id
@@ -146,15 +146,21 @@ class DebtRecoveryPlanWizard(models.TransientModel):
         """Create the plan the customer agreed to, and activate it."""
         plan = self._create_plan()
         plan.action_activate()
-        return plan._get_form_action()
+        return self._plan_form_action(plan)
 
     def action_create_proposal(self):
         plan = self._create_plan()
         plan.action_propose()
-        return plan._get_form_action()
+        return self._plan_form_action(plan)
+
+    def _plan_form_action(self, plan):
+        """The plan's form, without this wizard's defaults in its context."""
+        action = plan.get_formview_action()
+        action["context"] = clean_context(action["context"])
+        return action
 
     def _create_plan(self):
-        self._check_input()
+        self._ensure_valid_input()
         return self.env["debt.recovery.plan"].create(
             {
                 "partner_id": self.partner_id.commercial_partner_id.id,
