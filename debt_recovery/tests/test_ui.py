@@ -91,8 +91,13 @@ class TestRecoveryTours(HttpCase):
             groups="base.group_user,debt_recovery.group_debt_recovery_user",
             company_id=self.admin.company_id.id,
         )
+        # The hand-off (75 days) is the level that waits for approval; paced,
+        # a first contact is the first reminder: straight to the level of the age.
+        company = self.admin.company_id
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(company)[company]
+        policy.escalation_mode = "age"
         Communication = self.env["debt.recovery.communication"]
-        Communication._run_escalation(self.admin.company_id, partners=partner)
+        Communication._run_escalation(company, partners=partner)
         comm = Communication.search([("partner_id", "=", partner.id)])
         self.assertEqual(comm.state, "to_approve")
         self.start_tour(
