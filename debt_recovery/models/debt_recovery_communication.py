@@ -1,9 +1,17 @@
+import hashlib
+import io
 import logging
 
-from odoo import api, fields, models
+import psycopg2
+from reportlab.lib import colors
+from reportlab.pdfgen import canvas
+
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
-from odoo.tools.pdf import merge_pdf
+from odoo.tools import format_amount, format_date
+from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
+
+from .debt_recovery_escalation import LADDER_KINDS, NO_CREDITS
 
 _logger = logging.getLogger(__name__)
 
@@ -15,7 +23,10 @@ COMMUNICATION_STATES = [
     ("sent", "Sent"),
     ("failed", "Failed"),
     ("skipped", "Skipped"),
+    ("cancelled", "Cancelled"),
 ]
+
+DUPLICATE_MARK = "DUPLICATE"
 
 
 class DebtRecoveryCommunication(models.Model):
@@ -63,6 +74,12 @@ class DebtRecoveryCommunication(models.Model):
     )
     policy_id = fields.Many2one(related="level_id.policy_id")
     date = fields.Date(required=True, index=True, readonly=True)
+    date_sent = fields.Date(
+        string="Sent On",
+        readonly=True,
+        copy=False,
+        help="The day the communication left: its email was sent, or its letter " "first printed.",
+    )
     state = fields.Selection(
         selection=COMMUNICATION_STATES,
         required=True,
@@ -115,6 +132,13 @@ class DebtRecoveryCommunication(models.Model):
         currency_field="currency_id",
         help="Items claimed less the credits deducted.",
     )
+    previous_reminder_ids = fields.Many2many(
+        comodel_name="debt.recovery.communication",
+        string="Earlier Reminders",
+        compute="_compute_previous_reminder_ids",
+        help="The written reminders (emails, printed letters) that really left for "
+        "this customer in this company before this one.",
+    )
     mail_message_id = fields.Many2one(
         comodel_name="mail.message", string="Email Message", readonly=True
     )
@@ -131,8 +155,44 @@ class DebtRecoveryCommunication(models.Model):
         related="mail_message_id.attachment_ids",
         string="Attachments",
     )
+    # What left, kept as it left: the record a lawyer asks for.
+    letter_attachment_id = fields.Many2one(
+        comodel_name="ir.attachment",
+        string="Document as Sent",
+        readonly=True,
+        copy=False,
+        # The record of what the customer received: never deleted under it.
+        ondelete="restrict",
+        help="The PDF exactly as it was emailed or first printed. Reprints are "
+        "this copy, marked as a duplicate.",
+    )
+    letter_checksum = fields.Char(
+        string="Document Checksum (SHA-1)",
+        readonly=True,
+        copy=False,
+        help="The checksum of the document when it left: compare it with the "
+        "attachment's to prove the copy unchanged.",
+    )
+    sent_body = fields.Html(
+        string="Email as Sent",
+        readonly=True,
+        copy=False,
+        # Kept byte for byte as rendered: the template escapes its values.
+        sanitize=False,
+    )
+    sent_checksum = fields.Char(
+        string="Email Checksum (SHA-1)",
+        readonly=True,
+        copy=False,
+        help="The SHA-1 of the email body as sent.",
+    )
     failure_reason = fields.Text(readonly=True)
     skip_reason = fields.Text(readonly=True)
+    cancel_reason = fields.Text(
+        readonly=True,
+        help="Why the communication was never sent: what it claimed was paid, "
+        "disputed or covered when it was about to leave.",
+    )
     approved_by_id = fields.Many2one(comodel_name="res.users", string="Approved By", readonly=True)
 
     # === COMPUTE METHODS === #
@@ -146,6 +206,31 @@ class DebtRecoveryCommunication(models.Model):
         for comm in self:
             comm.amount_overdue = sum(comm.line_ids.mapped("amount_residual_currency"))
             comm.amount_total = comm.amount_overdue - comm.amount_credit
+
+    @api.depends("partner_id", "company_id", "date", "date_sent")
+    def _compute_previous_reminder_ids(self):
+        """One read for all: the written reminders that really left (email
+        sent, or letter printed) for the same customers, before each one."""
+        earlier = self.search(
+            [
+                ("partner_id", "in", self.partner_id.ids),
+                ("company_id", "in", self.company_id.ids),
+                ("state", "=", "sent"),
+                "|",
+                ("channel_email", "=", True),
+                ("letter_state", "=", "printed"),
+            ],
+            order="date_sent, date, id",
+        )
+        today = fields.Date.context_today(self)
+        for comm in self:
+            sent_on = comm.date_sent or today
+            comm.previous_reminder_ids = earlier.filtered(
+                lambda c, comm=comm, sent_on=sent_on: c.id != comm.id
+                and c.partner_id == comm.partner_id
+                and c.company_id == comm.company_id
+                and ((c.date_sent or c.date), c.id) < (sent_on, comm._origin.id or 0)
+            )
 
     @api.depends("mail_message_id.notification_ids.notification_status")
     def _compute_email_status(self):
@@ -181,6 +266,16 @@ class DebtRecoveryCommunication(models.Model):
             raise UserError(self.env._("Only communications waiting for approval can be approved."))
         pending.write({"approved_by_id": self.env.uid})
         pending._send()
+        return pending._notify_outcome()
+
+    def action_retry(self):
+        """Send the failed communications again (after their cause was fixed)."""
+        failed = self.filtered(lambda c: c.state == "failed")
+        if not failed:
+            raise UserError(self.env._("Only communications that failed can be retried."))
+        failed.write({"state": "queued", "failure_reason": False})
+        failed._send()
+        return failed._notify_outcome()
 
     def action_skip(self):
         return {
@@ -212,32 +307,495 @@ class DebtRecoveryCommunication(models.Model):
             )
 
     def action_print_letters(self):
-        """Print the selected letters as one PDF and mark them as printed."""
-        letters = self.filtered(lambda c: c.channel_letter).sorted(
-            lambda c: (c.partner_id.name or "", c.id)
+        """Print the selected letters as one PDF and mark them as printed.
+
+        A letter printed for the first time is checked against today's items
+        (``_recheck_claims``), rendered once and kept; a letter printed before
+        is that kept copy again, stamped as a duplicate. A letter left with
+        nothing to claim is cancelled, not printed.
+        """
+        letters = self.filtered(
+            lambda c: c.channel_letter and c.letter_state in ("to_print", "printed")
         )
         if not letters:
-            raise UserError(self.env._("There is no letter in the selection."))
+            raise UserError(self.env._("There is no letter to print in the selection."))
+        letters._prepare_letters()
+        letters = letters.filtered(lambda c: c.state == "sent" and c.letter_attachment_id)
+        if not letters:
+            return self._notify_outcome()
         attachment = self.env["ir.attachment"].create(
             {
                 "name": self.env._(
                     "Recovery letters %(date)s.pdf", date=fields.Date.context_today(self)
                 ),
-                "raw": letters._render_letters_pdf(),
+                "raw": letters._printed_copies(),
                 "mimetype": "application/pdf",
             }
         )
         to_mark = letters.filtered(lambda c: c.letter_state == "to_print")
         if to_mark:
-            to_mark.action_mark_printed()
-        return {
+            to_mark._mark_printed()
+        action = {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{attachment.id}?download=true",
             "target": "download",
         }
+        notification = self._notify_outcome()
+        if isinstance(notification, dict):
+            # A word on the letters not printed, then the download.
+            notification["params"]["next"] = action
+            return notification
+        return action
+
+    def action_mark_printed(self):
+        """Mark letters printed elsewhere: each is checked and kept as it was
+        printed (the same as ``action_print_letters`` without the download)."""
+        letters = self.filtered(lambda c: c.letter_state == "to_print")
+        if not letters:
+            raise UserError(self.env._("There is no letter to print in the selection."))
+        letters._prepare_letters()
+        letters.filtered(lambda c: c.state == "sent" and c.letter_attachment_id)._mark_printed()
+        return letters._notify_outcome()
+
+    # === BUSINESS METHODS === #
+    def _send(self):
+        """Send through each channel of the level; the record says what happened.
+
+        Only communications not sent yet are sent: never twice. Every line is
+        checked against today's items first (``_recheck_claims``): what is
+        sent is true when it leaves, rendered now. Each communication is sent
+        in its own savepoint: one that fails is marked failed with its
+        reason, the others go out.
+        """
+        todo = self.filtered(lambda c: c.state in ("queued", "to_approve"))
+        if not todo:
+            return
+        todo = todo._recheck_claims()
+        # The PDFs of the emails, rendered together (one wkhtmltopdf call per
+        # company); should that fail, each renders its own below, alone.
+        emailed = todo.filtered(lambda c: c.channel_email and c._document_report())
+        if len(emailed) > 1:
+            try:
+                with self.env.cr.savepoint():
+                    emailed._store_documents()
+            except psycopg2.OperationalError:
+                raise
+            except Exception:  # pylint: disable=broad-except
+                _logger.warning("Recovery PDFs: batch rendering failed, one by one.", exc_info=True)
+        today = fields.Date.context_today(self)
+        for comm in todo:
+            try:
+                with self.env.cr.savepoint():
+                    comm._send_one(today)
+            except psycopg2.OperationalError:
+                raise
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.warning("Recovery communication %s failed: %s", comm.id, error)
+                comm._mark_failed(error)
+
+    def _send_one(self, today):
+        self.ensure_one()
+        if self.channel_email:
+            self._send_email()
+        if self.channel_letter:
+            self.letter_state = "to_print"
+        if self.channel_phone:
+            self._schedule_call()
+        self.write({"state": "sent", "date_sent": self.date_sent or today})
+        self._log_on_customer()
+        self.case_id._escalate_stage(self.level_id.stage_id)
+
+    def _mark_failed(self, error):
+        self.ensure_one()
+        reason = str(getattr(error, "args", None) and error.args[0] or error) or repr(error)
+        self.write({"state": "failed", "failure_reason": reason})
+        self.message_post(
+            body=self.env._("Sending failed: %(reason)s", reason=reason),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _notify_outcome(self):
+        """A notification saying what was cancelled or failed (or nothing)."""
+        cancelled = self.filtered(lambda c: c.state == "cancelled")
+        failed = self.filtered(lambda c: c.state == "failed")
+        messages = [
+            self.env._("%(name)s: cancelled, %(reason)s", name=comm.name, reason=comm.cancel_reason)
+            for comm in cancelled
+        ] + [
+            self.env._("%(name)s: failed, %(reason)s", name=comm.name, reason=comm.failure_reason)
+            for comm in failed
+        ]
+        if not messages:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Not everything was sent"),
+                "message": "\n".join(messages),
+                "type": "warning",
+                "sticky": True,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _recheck_claims(self):
+        """Check every line against its item now, for all of ``self`` at once.
+
+        Items paid, cancelled, disputed, or covered by a plan or a promise
+        since the communication was made are dropped (their line deleted: the
+        level was never sent for them); partly paid items claim what they
+        still owe; the credits are read again. A communication left with
+        nothing to claim (no item, a net amount of zero or less, or below its
+        level's minimum), or whose case is held in a stage off the ladder, is
+        cancelled with the reason, and logged.
+
+        :return: the communications still to send.
+        """
+        if not self:
+            return self
+        today = fields.Date.context_today(self)
+        lines = self.line_ids
+        items = lines.move_line_id
+        # One read of every item of every communication (no query per line).
+        items.fetch(
+            [
+                "parent_state",
+                "reconciled",
+                "amount_residual",
+                "amount_residual_currency",
+                "debt_dispute_id",
+                "debt_plan_id",
+                "debt_promise_id",
+                "move_id",
+            ]
+        )
+        items.move_id.fetch(["name", "debt_no_reminder"])
+        self.case_id.fetch(["stage_id", "stage_kind"])
+        keys = {
+            (comm.partner_id.commercial_partner_id.id, comm.company_id.id, comm.currency_id.id)
+            for comm in self
+            if comm.policy_id.net_credits
+        }
+        credits = self.env["debt.recovery.escalation"]._credits_by_key(keys)
+        reasons = {
+            "cancelled": self.env._("cancelled"),
+            "paid": self.env._("paid"),
+            "disputed": self.env._("disputed"),
+            "plan": self.env._("in a payment plan"),
+            "promise": self.env._("promised"),
+            "excluded": self.env._("excluded from reminders"),
+        }
+        to_drop = self.env["debt.recovery.communication.line"]
+        to_cancel = {}
+        for comm in self:
+            kept, dropped = comm._refresh_lines(today, reasons)
+            to_drop |= comm.line_ids - kept
+            key = (
+                comm.partner_id.commercial_partner_id.id,
+                comm.company_id.id,
+                comm.currency_id.id,
+            )
+            credit = credits.get(key, NO_CREDITS) if comm.policy_id.net_credits else NO_CREDITS
+            amount_credit = comm.currency_id.round(credit.amount_currency)
+            if set(credit.line_ids) != set(
+                comm.credit_line_ids.ids
+            ) or comm.currency_id.compare_amounts(amount_credit, comm.amount_credit):
+                comm.write(
+                    {
+                        "credit_line_ids": [Command.set(list(credit.line_ids))],
+                        "amount_credit": amount_credit,
+                    }
+                )
+            reason = comm._cancel_reason(kept, dropped, credit)
+            if reason:
+                to_cancel[comm] = reason
+            elif dropped:
+                comm.message_post(
+                    body=self.env._(
+                        "Checked before sending, no longer claimed: %(items)s.",
+                        items="; ".join(dropped),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        if to_drop:
+            # sudo: the check drops what may no longer be claimed; collectors
+            # may not delete communication lines by hand.
+            to_drop.sudo().unlink()
+        cancelled = self.browse()
+        for comm, reason in to_cancel.items():
+            comm._cancel(reason)
+            cancelled |= comm
+        return self - cancelled
+
+    def _refresh_lines(self, today, reasons):
+        """The lines still claimed, updated in the cache (flushed together),
+        and the description of those to drop."""
+        self.ensure_one()
+        dropped = []
+        kept = self.line_ids.browse()
+        for line in self.line_ids:
+            item = line.move_line_id
+            why = self._drop_reason(item, line.currency_id)
+            if why:
+                dropped.append(f"{item.move_id.name}: {reasons[why]}")
+                continue
+            kept |= line
+            vals = {}
+            if line.currency_id.compare_amounts(
+                line.amount_residual_currency, item.amount_residual_currency
+            ):
+                vals["amount_residual_currency"] = item.amount_residual_currency
+            if line.date_maturity and line.days_overdue != (today - line.date_maturity).days:
+                vals["days_overdue"] = (today - line.date_maturity).days
+            if vals:
+                # Flushed in one UPDATE for all the lines.
+                line.write(vals)
+        return kept, dropped
+
+    def _cancel_reason(self, kept, dropped, credit):
+        """Why the communication must not leave with the lines ``kept`` and the
+        credits ``credit``, or None."""
+        self.ensure_one()
+        currency, company_currency = self.currency_id, self.company_id.currency_id
+        overdue = sum(kept.mapped("move_line_id.amount_residual_currency"))
+        net = overdue - currency.round(credit.amount_currency)
+        net_company = sum(kept.mapped("move_line_id.amount_residual")) - credit.amount
+        if self.case_id and self.case_id.stage_kind not in (*LADDER_KINDS, "closed"):
+            return self.env._(
+                "the case is in the stage %(stage)s, which holds the escalation.",
+                stage=self.case_id.stage_id.name,
+            )
+        if not kept:
+            return self.env._("nothing left to claim (%(items)s).", items="; ".join(dropped))
+        if currency.compare_amounts(net, 0) <= 0:
+            return self.env._(
+                "the open credits (%(credits)s) cover the items claimed (%(items)s).",
+                credits=format_amount(self.env, credit.amount_currency, currency),
+                items=format_amount(self.env, overdue, currency),
+            )
+        if company_currency.compare_amounts(net_company, self.level_id.min_amount) < 0:
+            return self.env._(
+                "the net amount due (%(net)s) is below the level's minimum (%(min)s).",
+                net=format_amount(self.env, net_company, company_currency),
+                min=format_amount(self.env, self.level_id.min_amount, company_currency),
+            )
+        return None
+
+    @api.model
+    def _drop_reason(self, item, currency):
+        """Why ``item`` may no longer be claimed (a key), or None."""
+        if item.parent_state != "posted":
+            return "cancelled"
+        if item.reconciled or currency.compare_amounts(item.amount_residual_currency, 0) <= 0:
+            return "paid"
+        if item.debt_dispute_id:
+            return "disputed"
+        if item.debt_plan_id:
+            return "plan"
+        if item.debt_promise_id:
+            return "promise"
+        if item.move_id.debt_no_reminder:
+            return "excluded"
+        return None
+
+    def _cancel(self, reason):
+        """Never sent: the reason is kept and logged where the contact is on record."""
+        self.ensure_one()
+        vals = {"state": "cancelled", "cancel_reason": reason}
+        if self.letter_state == "to_print":
+            vals["letter_state"] = "none"
+        self.write(vals)
+        self._thread().message_post(
+            body=self.env._(
+                "%(level)s cancelled before it left: %(reason)s",
+                level=self.level_id.name,
+                reason=reason,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _document_report(self):
+        """The report of the communication's PDF, or an empty record (none)."""
+        self.ensure_one()
+        report = self.level_id.report_id
+        if not report and self.channel_letter:
+            report = self.env.ref("debt_recovery.action_report_recovery_letter")
+        return report
+
+    def _prepare_letters(self):
+        """Letters about to be printed for the first time: checked now, then
+        rendered once and kept. Those whose document already left (by email,
+        or printed before) are kept as they are."""
+        first = self.filtered(
+            lambda c: c.state == "sent"
+            and c.letter_state == "to_print"
+            and not c.letter_attachment_id
+        )
+        first = first._recheck_claims()
+        first._store_documents()
+        first.filtered(lambda c: not c.date_sent).date_sent = fields.Date.context_today(self)
+
+    def _mark_printed(self):
+        self.write({"letter_state": "printed"})
+        for comm in self:
+            comm._thread().message_post(
+                body=self.env._("Letter %(level)s printed and posted.", level=comm.level_id.name),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _printed_copies(self):
+        """The kept documents of the letters, merged; those printed before are
+        stamped as duplicates. Never a new rendering."""
+        pdfs = []
+        for comm in self.sorted(lambda c: (c.partner_id.name or "", c.id)):
+            pdf = comm.letter_attachment_id.raw
+            if comm.letter_state == "printed":
+                pdf = comm._stamp_duplicate(pdf)
+            pdfs.append(pdf)
+        if len(pdfs) == 1:
+            return pdfs[0]
+        if not all(pdf.startswith(b"%PDF-") for pdf in pdfs):
+            # Test renderings are HTML (no wkhtmltopdf): one after the other.
+            return b"\n".join(pdfs)
+        return merge_pdf(pdfs)
+
+    def _stamp_duplicate(self, pdf):
+        """``pdf`` with each page marked DUPLICATE (a line at the top naming
+        the original, and a watermark): the kept copy itself is untouched."""
+        self.ensure_one()
+        if not pdf.startswith(b"%PDF-"):
+            # Test renderings are HTML (no wkhtmltopdf): marked in text.
+            return DUPLICATE_MARK.encode() + b"\n" + pdf
+        note = self.env._(
+            "%(mark)s - copy of the document sent on %(date)s (SHA-1 %(checksum)s)",
+            mark=DUPLICATE_MARK,
+            date=format_date(self.env, self.date_sent or self.date),
+            checksum=self.letter_checksum or "",
+        )
+        original = PdfFileReader(io.BytesIO(pdf), strict=False, overwriteWarnings=False)
+        packet = io.BytesIO()
+        can = canvas.Canvas(packet)
+        red = colors.Color(0.75, 0.1, 0.1)
+        for number in range(original.getNumPages()):
+            box = original.getPage(number).mediaBox
+            width, height = float(abs(box.getWidth())), float(abs(box.getHeight()))
+            can.setPageSize((width, height))
+            can.setFillColor(red)
+            can.setFont("Helvetica-Bold", 9)
+            can.drawCentredString(width / 2, height - 16, note)
+            can.saveState()
+            can.setFillColor(red, alpha=0.18)
+            can.setFont("Helvetica-Bold", 110)
+            can.translate(width / 2, height / 2)
+            can.rotate(45)
+            can.drawCentredString(0, -40, DUPLICATE_MARK)
+            can.restoreState()
+            can.showPage()
+        can.save()
+        overlay = PdfFileReader(packet, overwriteWarnings=False)
+        writer = PdfFileWriter()
+        for number in range(original.getNumPages()):
+            page = original.getPage(number)
+            if "/Annots" in page:
+                # Links trip PyPDF2 when merging (as Odoo's own banner does).
+                del page["/Annots"]
+            page.mergePage(overlay.getPage(number))
+            writer.addPage(page)
+        stream = io.BytesIO()
+        writer.write(stream)
+        return stream.getvalue()
+
+    def _store_documents(self):
+        """Render the PDF of each communication without one, once, and keep it
+        as its own attachment (with its checksum).
+
+        Letters on the standard letter are rendered a company at a time in one
+        wkhtmltopdf call (``_render_letters_pdf``), then cut into one PDF per
+        letter at each letter's title (the PDF's top-level outlines); when that
+        is not possible, each is rendered alone.
+        """
+        todo = self.filtered(lambda c: not c.letter_attachment_id and c._document_report())
+        if not todo:
+            return self.env["ir.attachment"]
+        default = self.env.ref("debt_recovery.action_report_recovery_letter")
+        standard = todo.filtered(lambda c: c._document_report() == default)
+        documents = {}
+        for company in standard.company_id:
+            letters = standard.filtered(lambda c, company=company: c.company_id == company)
+            if len(letters) > 1:
+                documents.update(letters._render_split())
+        Report = self.env["ir.actions.report"]
+        for comm in todo:
+            if comm.id in documents:
+                continue
+            lang = (comm.contact_id or comm.partner_id).lang or self.env.lang
+            if comm in standard:
+                documents[comm.id] = comm._render_letters_pdf()
+            else:
+                documents[comm.id] = Report.with_context(lang=lang)._render_qweb_pdf(
+                    comm._document_report(), comm.ids
+                )[0]
+        # sudo: the document is the system's record of what left; collectors
+        # who send may not write attachments of communications.
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": f"{comm.level_id.name} - {comm.partner_id.name}.pdf",
+                        "raw": documents[comm.id],
+                        "mimetype": "application/pdf"
+                        if documents[comm.id].startswith(b"%PDF-")
+                        else "text/html",
+                        "res_model": self._name,
+                        "res_id": comm.id,
+                    }
+                    for comm in todo
+                ]
+            )
+        )
+        for comm, attachment in zip(todo, attachments, strict=True):
+            comm.write(
+                {"letter_attachment_id": attachment.id, "letter_checksum": attachment.checksum}
+            )
+        return attachments
+
+    def _render_split(self):
+        """{communication id: its own PDF}, from one rendering of all of them;
+        empty when the rendering cannot be cut letter by letter."""
+        pdf = self._render_letters_pdf()
+        if not pdf.startswith(b"%PDF-"):
+            return {}
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        root = reader.trailer["/Root"]
+        if "/Outlines" not in root or "/First" not in root["/Outlines"]:
+            return {}
+        starts = []
+        node = root["/Outlines"]["/First"]
+        while True:
+            starts.append(root["/Dests"][node["/Dest"]][0])
+            if "/Next" not in node:
+                break
+            node = node["/Next"]
+        starts = sorted(set(starts))
+        if len(starts) != len(self) or starts[0] != 0:
+            return {}
+        documents = {}
+        letters = self.sorted(lambda c: (c.partner_id.name or "", c.id))
+        for index, comm in enumerate(letters):
+            end = starts[index + 1] if index + 1 < len(starts) else reader.getNumPages()
+            writer = PdfFileWriter()
+            for page in range(starts[index], end):
+                writer.addPage(reader.getPage(page))
+            stream = io.BytesIO()
+            writer.write(stream)
+            documents[comm.id] = stream.getvalue()
+        return documents
 
     def _render_letters_pdf(self):
-        """One PDF with every letter.
+        """One PDF with every letter (as they read today: a new rendering).
 
         Letters on the standard letter are printed a company at a time, each
         batch as one document (one wkhtmltopdf call, the letters on new pages):
@@ -248,7 +806,8 @@ class DebtRecoveryCommunication(models.Model):
         default = self.env.ref("debt_recovery.action_report_recovery_letter")
         batch_report = self.env.ref("debt_recovery.action_report_recovery_letters_batch")
         Report = self.env["ir.actions.report"]
-        standard = self.filtered(lambda c: c.level_id.report_id in (default, Report))
+        letters_all = self.sorted(lambda c: (c.partner_id.name or "", c.id))
+        standard = letters_all.filtered(lambda c: c.level_id.report_id in (default, Report))
         pdfs = []
         for company in standard.company_id:
             letters = standard.filtered(lambda c, company=company: c.company_id == company)
@@ -256,38 +815,10 @@ class DebtRecoveryCommunication(models.Model):
                 batch_report, res_ids=None, data={"letter_ids": letters.ids}
             )
             pdfs.append(pdf)
-        for letter in self - standard:
+        for letter in letters_all - standard:
             pdf, _fmt = Report._render_qweb_pdf(letter.level_id.report_id, letter.ids)
             pdfs.append(pdf)
         return pdfs[0] if len(pdfs) == 1 else merge_pdf(pdfs)
-
-    def action_mark_printed(self):
-        letters = self.filtered(lambda c: c.letter_state == "to_print")
-        if not letters:
-            raise UserError(self.env._("There is no letter to print in the selection."))
-        letters.write({"letter_state": "printed"})
-        for comm in letters:
-            comm._thread().message_post(
-                body=self.env._("Letter %(level)s printed and posted.", level=comm.level_id.name),
-                subtype_xmlid="mail.mt_note",
-            )
-
-    # === BUSINESS METHODS === #
-    def _send(self):
-        """Send through each channel of the level; the record says what happened.
-
-        Only communications not sent yet are sent: never twice."""
-        for comm in self.filtered(lambda c: c.state in ("queued", "to_approve")):
-            level = comm.level_id
-            if comm.channel_email:
-                comm._send_email()
-            if comm.channel_letter:
-                comm.letter_state = "to_print"
-            if comm.channel_phone:
-                comm._schedule_call()
-            comm.state = "sent"
-            comm._log_on_customer()
-            comm.case_id._escalate_stage(level.stage_id)
 
     def _disputed_lines(self):
         """The customer's disputed items in this currency: shown apart, not claimed."""
@@ -310,6 +841,8 @@ class DebtRecoveryCommunication(models.Model):
         return self.case_id or self.partner_id.sudo()
 
     def _send_email(self):
+        """Render the email now and send it with the communication's PDF, the
+        same attachment that is kept; the body is kept too, with its checksum."""
         self.ensure_one()
         template = self.level_id.mail_template_id
         lang = self.contact_id.lang or self.partner_id.lang or self.env.lang
@@ -317,15 +850,10 @@ class DebtRecoveryCommunication(models.Model):
             self.ids,
             ("subject", "body_html", "email_from", "attachment_ids", "report_template_ids"),
         )[self.id]
+        body = rendered.get("body_html") or ""
         attachments = []
-        report = self.level_id.report_id
-        if report:
-            pdf, _fmt = (
-                self.env["ir.actions.report"]
-                .with_context(lang=lang)
-                ._render_qweb_pdf(report, self.ids)
-            )
-            attachments.append((f"{self.level_id.name} - {self.partner_id.name}.pdf", pdf))
+        if self._document_report():
+            self.with_context(lang=lang)._store_documents()
         if self.level_id.attach_invoices:
             invoice_report = self.env.ref("account.account_invoices")
             for invoice in self.line_ids.move_id.filtered(lambda m: m.is_invoice()):
@@ -338,14 +866,21 @@ class DebtRecoveryCommunication(models.Model):
         thread = self._thread().with_context(mail_notify_force_send=False)
         message = thread.message_post(
             subject=rendered.get("subject"),
-            body=rendered.get("body_html"),
+            body=body,
             email_from=rendered.get("email_from") or None,
             partner_ids=self.contact_id.ids,
             attachments=attachments,
+            attachment_ids=self.letter_attachment_id.ids,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        self.mail_message_id = message
+        self.write(
+            {
+                "mail_message_id": message.id,
+                "sent_body": body,
+                "sent_checksum": hashlib.sha1(str(body).encode()).hexdigest(),
+            }
+        )
 
     def _schedule_call(self):
         self.ensure_one()
@@ -410,9 +945,13 @@ class DebtRecoveryCommunication(models.Model):
         """Send the communications the escalation queued, a batch at a time.
 
         Each is sent once: its state leaves "To Send" in the same transaction
-        as the email it queues.
+        as the email it queues. Each is sent in its own savepoint (``_send``):
+        one that fails is marked "Failed" with its reason, and left for a
+        collector to retry; what remains counts only those still to send, so
+        that the cron never comes back for the failed ones.
         """
         queued = self.search([("state", "=", "queued")], limit=SEND_BATCH_SIZE, order="id")
         queued._send()
+        # Failed and cancelled ones are no longer "To Send": not retried by the cron.
         remaining = self.search_count([("state", "=", "queued")])
         self.env["ir.cron"]._notify_progress(done=len(queued), remaining=remaining)

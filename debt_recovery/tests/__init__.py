@@ -6,6 +6,7 @@ from . import test_access_rights
 from . import test_performance
 from . import test_escalation
 from . import test_reports
+from . import test_communication_send
 from . import test_dispute
 from . import test_promise
 from . import test_payment_plan

@@ -1,6 +1,10 @@
 import subprocess
 import tempfile
+from datetime import timedelta
 
+from freezegun import freeze_time
+
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
@@ -29,6 +33,9 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         cls.Report = cls.env["ir.actions.report"]
         cls.letter = cls.env.ref("debt_recovery.action_report_recovery_letter")
         cls.statement = cls.env.ref("debt_recovery.action_report_statement_of_account")
+        # Straight to the level of the age, so that each level has its letter.
+        policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
+        policy.escalation_mode = "age"
         cls.invoices = {}
         for days, amount in ((10, 1111.11), (25, 2222.22), (40, 3333.33), (65, 4444.44)):
             partner = (
@@ -43,7 +50,8 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
                 )
             )
             cls.invoices[days] = cls._invoice(partner, amount, days_late=days)
-        cls.Communication._run_escalation(cls.company)
+        # Queued only: sent in the tests that need it, with real PDFs.
+        cls.Communication._run_escalation(cls.company, send=False)
         cls.comms = cls.Communication.search([("company_id", "=", cls.company.id)], order="id")
 
     def _html(self, report, records):
@@ -78,7 +86,7 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
     def test_each_level_letter(self):
         expected = {
             "Friendly Reminder": ("Payment reminder", "1,111.11"),
-            "Firm Reminder": ("Second reminder", "2,222.22"),
+            "Firm Reminder": ("payment within 7 days", "2,222.22"),
             "Formal Notice of Default": ("late-payment interest", "3,333.33"),
             "Final Demand": ("within 7 days", "4,444.44"),
         }
@@ -93,6 +101,8 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             self.assertIn(wording, " ".join(text.split()))
             self.assertIn(amount, text)
             self.assertIn(comm.partner_id.name.split("<")[0] or "Shady & Sons", text)
+            # Nothing was sent before: no letter speaks of an earlier reminder.
+            self.assertNotIn("previous reminder", html.lower())
 
     def test_hostile_names_are_escaped(self):
         comm = self.comms.filtered(lambda c: c.partner_id == self.customer)
@@ -101,7 +111,12 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertIn("&lt;script&gt;", html)
         self.assertNotIn("<b>Road</b>", html)
 
+    def _send(self, comms):
+        comms.with_context(force_report_rendering=True)._send()
+        self.assertEqual(set(comms.mapped("state")), {"sent"})
+
     def test_letters_printed_in_batch_as_one_pdf(self):
+        self._send(self.comms)
         letters = self.comms.filtered("channel_letter")
         self.assertEqual(len(letters), 2, "Formal notice and final demand go by post too.")
         self.assertEqual(set(letters.mapped("letter_state")), {"to_print"})
@@ -114,6 +129,120 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertEqual(set(letters.mapped("letter_state")), {"printed"})
         with self.assertRaises(UserError):
             self.comms.filtered(lambda c: not c.channel_letter).action_print_letters()
+
+    def _download(self, action):
+        return self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+
+    def _text(self, pdf):
+        return subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+
+    def test_printed_letters_kept_and_reprinted_as_duplicates(self):
+        """First printing renders the letters once (one call), each kept as its
+        own PDF; a later payment changes nothing in them; a reprint is the kept
+        copy stamped DUPLICATE."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Paper {index}", "is_company": True} for index in range(3)]
+        )
+        invoices = self.env["account.move"]
+        for index, partner in enumerate(partners):
+            invoices |= self._invoice(partner, 100.0 * (index + 1), days_late=10)
+        self.Communication._run_escalation(self.company, partners=partners)
+        letters = self.Communication.search([("partner_id", "in", partners.ids)])
+        self.assertEqual(len(letters), 3)
+        self.assertEqual(set(letters.mapped("letter_state")), {"to_print"})
+        self.assertFalse(letters.letter_attachment_id, "Nothing is rendered before printing.")
+
+        action = letters.with_context(force_report_rendering=True).action_print_letters()
+        batch = self._download(action).raw
+        self.assertEqual(self._pages(batch), 3)
+        self.assertNotIn("DUPLICATE", self._text(batch), "The first printing is the original.")
+        documents = letters.letter_attachment_id
+        self.assertEqual(len(documents), 3, "Each letter kept as its own PDF.")
+        kept = {}
+        for letter in letters:
+            document = letter.letter_attachment_id
+            self.assertEqual((document.res_model, document.res_id), (letter._name, letter.id))
+            self.assertTrue(document.raw.startswith(b"%PDF-"))
+            self.assertEqual(self._pages(document.raw), 1)
+            self.assertEqual(letter.letter_checksum, document.checksum)
+            kept[letter] = document.raw
+        self.assertEqual(len(set(kept.values())), 3)
+
+        self._pay(invoices)
+        action = letters.with_context(force_report_rendering=True).action_print_letters()
+        reprint = self._download(action).raw
+        for letter in letters:
+            self.assertEqual(letter.letter_attachment_id.raw, kept[letter], "Byte for byte.")
+            self.assertEqual(letter.letter_attachment_id.checksum, letter.letter_checksum)
+            self.assertEqual(letter.state, "sent", "Printed before the payment: still a record.")
+        self.assertEqual(self._pages(reprint), 3)
+        text = self._text(reprint)
+        self.assertEqual(text.count("DUPLICATE - copy of the document sent on"), 3, text)
+        for letter in letters:
+            self.assertIn(letter.letter_checksum, text, "Each page names its original.")
+
+        self.assertEqual(
+            self.env["ir.attachment"].search_count(
+                [("res_model", "=", letters._name), ("res_id", "in", letters.ids)]
+            ),
+            3,
+            "No new rendering kept.",
+        )
+
+    def test_letter_shows_credits_net_due_today_and_history(self):
+        """What the customer reads: the items past their due date apart from
+        the one due today, the credit deducted, the net amount, and the
+        earlier reminder that really left, with its date."""
+        paper = self.env["res.partner"].create({"name": "Paper History", "is_company": True})
+        overdue = self._invoice(paper, 1000.0, days_late=25)
+        with freeze_time(self.today - timedelta(days=14)):
+            self.Communication._run_escalation(self.company, partners=paper)
+            first = self.Communication.search([("partner_id", "=", paper.id)])
+            self.assertEqual(first.level_id.days, 7)
+            first.action_mark_printed()
+        due_today = self._invoice(paper, 300.0, days_late=0)
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": paper.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Credit", "quantity": 1, "price_unit": 250.0, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        self.Communication._run_escalation(self.company, partners=paper)
+        letter = self.Communication.search([("partner_id", "=", paper.id)]) - first
+        self.assertEqual(letter.line_ids.move_id, overdue | due_today)
+        letter.with_context(force_report_rendering=True).action_print_letters()
+        self.assertEqual(letter.amount_total, 1050.0)
+        html = self._html(self.letter, letter)
+        past, _sep, rest = html.partition("Invoice not yet overdue")
+        self.assertIn(overdue.name, past)
+        self.assertNotIn(due_today.name, past)
+        self.assertIn("Due today", rest)
+        self.assertIn(refund.name, rest, "The credit deducted is shown.")
+        for amount in ("1,300.00", "250.00", "1,050.00"):
+            self.assertIn(amount, rest)
+        history = html.partition("Our previous reminders:")[2].partition("</p>")[0]
+        self.assertIn(first.level_id.letter_title, history)
+        self.assertIn(first.date_sent.strftime("%m/%d/%Y"), history)
+        document = letter.letter_attachment_id.raw
+        self.assertTrue(document.startswith(b"%PDF-"))
+        self.assertEqual(self._pages(document), 1)
+
+    def test_emailed_letter_is_the_kept_attachment(self):
+        comm = self.comms.filtered(lambda c: c.channel_email and c.channel_letter)[:1]
+        self._send(comm)
+        self.assertTrue(comm.letter_attachment_id.raw.startswith(b"%PDF-"))
+        self.assertEqual(self._pages(comm.letter_attachment_id.raw), 1)
+        self.assertIn(comm.letter_attachment_id, comm.mail_message_id.attachment_ids)
+        self.assertTrue(comm.sent_body)
 
     def test_batch_is_one_document_with_every_letter_in_its_language(self):
         """The print batch is rendered in one go; each letter keeps its own text."""

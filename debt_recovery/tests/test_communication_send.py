@@ -1,0 +1,333 @@
+import hashlib
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import DebtRecoveryCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCommunicationSend(DebtRecoveryCommon):
+    """What leaves is true when it leaves, kept as it left, and one failure
+    stops only itself."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Communication = cls.env["debt.recovery.communication"]
+        cls.Dispute = cls.env["debt.recovery.dispute"]
+        cls.policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
+        cls.friendly = cls.policy.level_ids.filtered(lambda lv: lv.days == 7)
+        cls.customer.email = "ap@late-payer.example.com"
+        cls.quality = cls.env.ref("debt_recovery.dispute_reason_quality")
+        cls.paper = cls.env["res.partner"].create({"name": "Paper Only Ltd", "is_company": True})
+
+    def _run(self, partners=None):
+        return self.Communication._run_escalation(self.company, partners=partners)
+
+    def _comm(self, partner=None):
+        return self.Communication.search([("partner_id", "=", (partner or self.customer).id)])
+
+    def _receivable(self, invoice):
+        return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+
+    def _dispute(self, invoice):
+        return self.Dispute.with_user(self.user_collector).create(
+            {"move_id": invoice.id, "reason_id": self.quality.id}
+        )
+
+    def _refund(self, partner, amount):
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": partner.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Credit", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        refund.action_post()
+        return refund
+
+    # --- true when it leaves: approval --- #
+    def test_approval_drops_paid_and_disputed_items_and_updates_partly_paid(self):
+        self.friendly.needs_approval = True
+        paid = self._invoice(self.customer, 100.0, days_late=10)
+        partly = self._invoice(self.customer, 200.0, days_late=12)
+        disputed = self._invoice(self.customer, 300.0, days_late=15)
+        kept = self._invoice(self.customer, 400.0, days_late=9)
+        self._run()
+        comm = self._comm()
+        self.assertEqual(comm.state, "to_approve")
+        self.assertEqual(comm.amount_total, 1000.0)
+
+        self._pay(paid)
+        self._pay(partly, amount=50.0)
+        self._dispute(disputed)
+        comm.with_user(self.user_collector).action_approve()
+
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(comm.line_ids.move_id, partly | kept, "Paid and disputed are dropped.")
+        self.assertEqual(
+            comm.line_ids.filtered(lambda line: line.move_id == partly).amount_residual_currency,
+            150.0,
+            "A partly paid item claims what it still owes.",
+        )
+        self.assertEqual(comm.amount_total, 550.0)
+        self.assertFalse(
+            self._receivable(paid).debt_communication_line_ids,
+            "The level was never sent for the paid item.",
+        )
+        for invoice in (paid, disputed):
+            self.assertNotIn(invoice.name, comm.sent_body)
+        self.assertIn(partly.name, comm.sent_body)
+        self.assertIn("550.00", comm.sent_body, "The email says the amount of the day.")
+        self.assertTrue(
+            any(paid.name in body for body in comm.message_ids.mapped("body")),
+            "What was dropped is noted on the communication.",
+        )
+
+    def test_nothing_left_is_cancelled_with_its_reason(self):
+        self.friendly.needs_approval = True
+        invoice = self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        self._pay(invoice)
+        action = comm.with_user(self.user_collector).action_approve()
+        self.assertEqual(comm.state, "cancelled")
+        self.assertIn(invoice.name, comm.cancel_reason)
+        self.assertIn("paid", comm.cancel_reason)
+        self.assertFalse(comm.mail_message_id, "Never sent.")
+        self.assertFalse(comm.line_ids)
+        self.assertEqual(action["tag"], "display_notification", "The collector is told.")
+        self.assertIn(comm.cancel_reason, action["params"]["message"])
+        thread = comm.case_id or comm.partner_id
+        self.assertTrue(
+            any(comm.cancel_reason in body for body in thread.message_ids.mapped("body")),
+            "The cancellation is logged where the contact is on record.",
+        )
+        with self.assertRaises(UserError):
+            comm.action_approve()
+
+    def test_credits_recomputed_at_sending(self):
+        self.friendly.needs_approval = True
+        self._invoice(self.customer, 500.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        self.assertEqual(comm.amount_total, 500.0)
+        refund = self._refund(self.customer, 200.0)
+        comm.action_approve()
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(comm.credit_line_ids, self._receivable(refund))
+        self.assertEqual(comm.amount_credit, 200.0)
+        self.assertEqual(comm.amount_overdue, 500.0)
+        self.assertEqual(comm.amount_total, 300.0, "The net amount is claimed.")
+        self.assertIn(refund.name, comm.sent_body, "The email shows the credit deducted.")
+        self.assertIn("300.00", comm.sent_body)
+
+        other = self.env["res.partner"].create(
+            {"name": "Credited Ltd", "is_company": True, "email": "c@example.com"}
+        )
+        self._invoice(other, 100.0, days_late=10)
+        self._run(partners=other)
+        covered = self._comm(other)
+        self._refund(other, 150.0)
+        covered.action_approve()
+        self.assertEqual(covered.state, "cancelled", "The credits cover what it claimed.")
+        self.assertIn("credits", covered.cancel_reason)
+
+    def test_below_minimum_after_partial_payment_is_cancelled(self):
+        self.friendly.write({"needs_approval": True, "min_amount": 100.0})
+        invoice = self._invoice(self.customer, 150.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        self._pay(invoice, amount=100.0)
+        comm.action_approve()
+        self.assertEqual(comm.state, "cancelled")
+        self.assertIn("minimum", comm.cancel_reason)
+        self.assertEqual(comm.line_ids.amount_residual_currency, 50.0)
+
+    # --- true when it leaves: printing; kept as it left --- #
+    def test_letter_checked_at_printing_then_kept_as_printed(self):
+        paid = self._invoice(self.paper, 100.0, days_late=10)
+        disputed = self._invoice(self.paper, 300.0, days_late=11)
+        open_invoice = self._invoice(self.paper, 200.0, days_late=12)
+        self._run(partners=self.paper)
+        letter = self._comm(self.paper)
+        self.assertTrue(letter.channel_letter and not letter.channel_email)
+        self.assertEqual(letter.letter_state, "to_print")
+        self.assertFalse(letter.letter_attachment_id, "Rendered when it is printed.")
+
+        self._pay(paid)
+        self._dispute(disputed)
+        letter.with_user(self.user_collector).action_print_letters()
+        self.assertEqual(letter.letter_state, "printed")
+        self.assertEqual(letter.line_ids.move_id, open_invoice)
+        document = letter.letter_attachment_id
+        self.assertEqual((document.res_model, document.res_id), (letter._name, letter.id))
+        self.assertEqual(letter.letter_checksum, document.checksum)
+        self.assertEqual(letter.letter_checksum, hashlib.sha1(document.raw).hexdigest())
+        kept = document.raw
+        self.assertIn(open_invoice.name.encode(), kept)
+        self.assertNotIn(paid.name.encode(), kept)
+        claimed, _sep, apart = kept.partition(b"Items under dispute")
+        self.assertNotIn(disputed.name.encode(), claimed)
+        self.assertIn(disputed.name.encode(), apart, "Shown apart, not claimed.")
+
+        # Paid later: what was printed stays what it was.
+        self._pay(open_invoice)
+        letter.invalidate_recordset()
+        self.assertEqual(letter.letter_attachment_id.raw, kept)
+        self.assertEqual(letter.letter_attachment_id.checksum, letter.letter_checksum)
+        self.assertEqual(letter.line_ids.move_id, open_invoice)
+        attachments = self.env["ir.attachment"].search_count(
+            [("res_model", "=", letter._name), ("res_id", "=", letter.id)]
+        )
+        action = letter.action_print_letters()
+        reprint = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertTrue(reprint.raw.startswith(b"DUPLICATE"), "Marked as a duplicate.")
+        self.assertIn(kept, reprint.raw, "The copy kept, never a new rendering.")
+        self.assertEqual(
+            self.env["ir.attachment"].search_count(
+                [("res_model", "=", letter._name), ("res_id", "=", letter.id)]
+            ),
+            attachments,
+        )
+
+    def test_letter_with_nothing_left_is_not_printed(self):
+        invoice = self._invoice(self.paper, 100.0, days_late=10)
+        self._run(partners=self.paper)
+        letter = self._comm(self.paper)
+        self._pay(invoice)
+        action = letter.action_print_letters()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(letter.state, "cancelled")
+        self.assertNotEqual(letter.letter_state, "printed")
+        self.assertFalse(letter.letter_attachment_id)
+        with self.assertRaises(UserError):
+            letter.action_mark_printed()
+
+    def test_email_keeps_its_body_and_attaches_the_kept_pdf(self):
+        invoice = self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        self.assertEqual(comm.state, "sent")
+        self.assertIn(invoice.name, comm.sent_body)
+        self.assertEqual(comm.sent_checksum, hashlib.sha1(comm.sent_body.encode()).hexdigest())
+        document = comm.letter_attachment_id
+        self.assertTrue(document, "The friendly reminder's letter went with the email.")
+        self.assertIn(document, comm.mail_message_id.attachment_ids, "The same attachment.")
+        self.assertEqual((document.res_model, document.res_id), (comm._name, comm.id))
+        kept = document.raw
+        self._pay(invoice)
+        self.assertEqual(comm.letter_attachment_id.raw, kept)
+        self.assertIn(invoice.name, comm.sent_body)
+
+    def test_letter_wording_due_today_and_history(self):
+        """Due today is not past its due date; earlier reminders only when sent."""
+        report = self.env.ref("debt_recovery.action_report_recovery_letter")
+        overdue = self._invoice(self.customer, 100.0, days_late=10)
+        due_today = self._invoice(self.customer, 70.0, days_late=0)
+        self._run()
+        comm = self._comm()
+        self.assertEqual(comm.line_ids.move_id, overdue | due_today)
+        html = self.env["ir.actions.report"]._render_qweb_html(report, comm.ids)[0].decode()
+        past, _sep, rest = html.partition("Invoice not yet overdue")
+        self.assertIn(overdue.name, past)
+        self.assertNotIn(due_today.name, past, "Due today is not past its due date.")
+        self.assertIn(due_today.name, rest)
+        self.assertIn("Due today", rest)
+        self.assertNotIn("previous reminder", html.lower(), "None was sent before.")
+        self.assertFalse(comm.previous_reminder_ids)
+
+        self._pay(overdue | due_today)
+        self.friendly.needs_approval = True
+        with freeze_time(self.today + timedelta(days=10)):
+            later = self._invoice(self.customer, 80.0, days_late=-2)
+            self._run()
+            second = self._comm() - comm
+            self.assertEqual(second.line_ids.move_id, later)
+            self.assertEqual(second.previous_reminder_ids, comm)
+            second.action_approve()
+        self.assertIn("Our previous reminders:", second.sent_body)
+        history = second.sent_body.partition("Our previous reminders:")[2].partition("</p>")[0]
+        self.assertIn(self.friendly.letter_title, history)
+        self.assertIn(comm.date_sent.strftime("%m/%d/%Y"), history)
+
+    # --- one failure stops only itself --- #
+    def _broken_policy(self):
+        broken = self.env["mail.template"].create(
+            {
+                "name": "Broken reminder",
+                "model_id": self.env["ir.model"]._get_id(self.Communication._name),
+                "subject": "Reminder",
+                "body_html": '<p><t t-out="object.no_such_field.name"/></p>',
+            }
+        )
+        return self.env["debt.recovery.policy"].create(
+            {
+                "name": "Broken",
+                "company_id": self.company.id,
+                "level_ids": [
+                    Command.create(
+                        {
+                            "name": "Broken Reminder",
+                            "days": 7,
+                            "channel_email": True,
+                            "mail_template_id": broken.id,
+                        }
+                    )
+                ],
+            }
+        )
+
+    def test_failing_template_fails_only_its_own_and_retry_sends_it(self):
+        broken_policy = self._broken_policy()
+        others = self.env["res.partner"].create(
+            [
+                {"name": f"Fine {index}", "is_company": True, "email": f"f{index}@example.com"}
+                for index in range(3)
+            ]
+        )
+        victim = self.env["res.partner"].create(
+            {
+                "name": "Broken Template Ltd",
+                "is_company": True,
+                "email": "b@example.com",
+                "debt_policy_id": broken_policy.id,
+            }
+        )
+        for partner in others | victim:
+            self._invoice(partner, 100.0, days_late=10)
+        self.Communication._run_escalation(self.company, partners=others | victim, send=False)
+        comms = self.Communication.search([("partner_id", "in", (others | victim).ids)])
+        self.assertEqual(set(comms.mapped("state")), {"queued"})
+
+        self.Communication._cron_send_queued()
+
+        failed = comms.filtered(lambda c: c.partner_id == victim)
+        self.assertEqual(failed.state, "failed")
+        self.assertTrue(failed.failure_reason)
+        self.assertFalse(failed.mail_message_id)
+        self.assertEqual(set((comms - failed).mapped("state")), {"sent"}, "The others go out.")
+        self.assertTrue(all((comms - failed).mapped("mail_message_id")))
+        self.assertEqual(
+            self.Communication.search_count([("state", "=", "queued")]),
+            0,
+            "Nothing left for the cron: the failed one is not retried silently.",
+        )
+        with self.assertRaises(UserError):
+            (comms - failed).action_retry()
+
+        broken_policy.level_ids.mail_template_id = self.friendly.mail_template_id
+        failed.with_user(self.user_collector).action_retry()
+        self.assertEqual(failed.state, "sent")
+        self.assertFalse(failed.failure_reason)
+        self.assertTrue(failed.mail_message_id)
