@@ -174,7 +174,15 @@ class ResPartner(models.Model):
             partner.debt_promise_kept_count = counts.get((commercial, "kept"), 0)
             partner.debt_promise_broken_count = counts.get((commercial, "broken"), 0)
 
-    @api.depends("commercial_partner_id", "credit_limit")
+    @api.depends(
+        "commercial_partner_id",
+        "credit_limit",
+        "debt_policy_id",
+        "debt_manual_hold",
+        "commercial_partner_id.credit_limit",
+        "commercial_partner_id.debt_policy_id",
+        "commercial_partner_id.debt_manual_hold",
+    )
     @api.depends_context("company", "tz")
     def _compute_debt_amounts(self):
         # The panel's figures and the credit ones (exposure, hold: see
