@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .debt_recovery_escalation import LADDER_KINDS
+from .debt_recovery_stage import LADDER_KINDS
 
 
 class AccountMoveLine(models.Model):
@@ -95,7 +95,15 @@ class AccountMoveLine(models.Model):
         )
         return {row[0]: row[1:] for row in rows}
 
-    @api.depends("debt_dispute_id", "debt_promise_id", "debt_plan_id", "move_id.debt_no_reminder")
+    @api.depends(
+        "debt_dispute_id",
+        "debt_promise_id",
+        "debt_plan_id",
+        "move_id.debt_no_reminder",
+        "debt_case_id.stage_id",
+        "partner_id.commercial_partner_id.debt_no_reminder",
+        "partner_id.commercial_partner_id.debt_do_not_contact",
+    )
     @api.depends_context("company")
     def _compute_debt_exclusion_reason(self):
         for line in self:
@@ -117,6 +125,10 @@ class AccountMoveLine(models.Model):
                 reason = self.env._("No reminders for this customer")
             elif customer.debt_do_not_contact:
                 reason = self.env._("Customer not to be contacted")
+            elif line.debt_case_id.stage_id and line.debt_case_id.stage_kind not in LADDER_KINDS:
+                reason = self.env._(
+                    "Case in stage %(stage)s", stage=line.debt_case_id.stage_id.name
+                )
             else:
                 reason = False
             line.debt_exclusion_reason = reason

@@ -15,14 +15,12 @@ from odoo import api, fields, models, modules, tools
 from odoo.tools import SQL
 
 from ..tools import bulk_create
+from .debt_recovery_stage import LADDER_KINDS
 
 _logger = logging.getLogger(__name__)
 
 ESCALATION_LOCK = "debt_recovery_escalation"
 BATCH_SIZE = 500
-# Stage kinds on which the escalation works; any other kind (a dispute, a
-# plan, a promise, an agency or legal hand-off, a write-off) holds it.
-LADDER_KINDS = ("current", "reminder", "formal_notice", "demand_letter")
 
 # An item reaching a new level today, as plain values (not a record).
 EscalationItem = namedtuple(
@@ -253,6 +251,8 @@ class DebtRecoveryEscalation(models.AbstractModel):
             ("debt_plan_id", "=", False),
             ("move_id.debt_no_reminder", "!=", True),
             ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
+            # A case in any other stage kind (a dispute, a plan, a promise,
+            # an agency or legal hand-off) holds it.
             "|",
             ("debt_case_id", "=", False),
             ("debt_case_id.stage_kind", "in", LADDER_KINDS),

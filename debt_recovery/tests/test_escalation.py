@@ -320,10 +320,13 @@ class TestEscalation(DebtRecoveryCommon):
     def test_case_held_by_its_stage_gets_nothing(self):
         self._invoice(self.customer, 100.0, days_late=10)
         case = self._case_of(self.customer)
-        disputed = self.env["debt.recovery.stage"]._get_stage("disputed")
-        case.stage_id = disputed
+        # Legal Action: Disputed by hand asks for the dispute (test_recovery_stage).
+        legal = self.env["debt.recovery.stage"]._get_stage("legal")
+        case.stage_id = legal
         self._run()
         self.assertFalse(self._comms(), "A case moved to a pause stage holds its escalation.")
+        receivable = case.move_line_ids
+        self.assertEqual(receivable.debt_exclusion_reason, f"Case in stage {legal.name}")
         case.stage_id = self.stage_reminder
         self._run()
         self.assertEqual(self._comms().level_id, self.friendly, "Moved back: it resumes.")
