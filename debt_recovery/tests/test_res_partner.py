@@ -121,3 +121,15 @@ class TestNetPosition(DebtRecoveryCommon):
         self._assert_net(overdue=1000.0, credit=300.0, due=700.0)
         self.customer.debt_policy_id = False
         self._assert_net(overdue=700.0, credit=300.0, due=700.0)
+
+    def test_reminder_claims_what_the_case_and_panel_show(self):
+        self._invoice(self.customer, 1000.0, days_late=20)
+        self._credit_note(self.customer, 300.0)
+        self.env["debt.recovery.communication"]._run_escalation(self.company)
+        comm = self.env["debt.recovery.communication"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(len(comm), 1)
+        self.assertAlmostEqual(comm.amount_total, 700.0)
+        self.assertAlmostEqual(comm.amount_credit, 300.0)
+        self._assert_net(overdue=comm.amount_total, credit=comm.amount_credit, due=700.0)
