@@ -528,40 +528,76 @@ class TestEscalation(DebtRecoveryCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestEscalationConcurrency(DebtRecoveryCommon):
-    """Two workers run the escalation at the same time on committed data."""
+class CommittedCase(DebtRecoveryCommon):
+    """On committed data with separate cursors (each its own database session,
+    as two cron workers, or a cron worker and a collector's request)."""
 
-    def test_two_workers_send_once(self):
-        registry = self.env.registry
-        with registry.cursor() as cr:
+    def _committed_customers(self, count):
+        with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             company = env.ref("base.main_company")
-            partner = env["res.partner"].create(
-                {"name": "Concurrent Customer", "is_company": True, "email": "c@example.com"}
+            env["debt.recovery.policy"]._get_company_defaults(company)
+            partners = env["res.partner"].create(
+                [
+                    {"name": f"Committed {i}", "is_company": True, "email": f"l{i}@example.com"}
+                    for i in range(count)
+                ]
             )
-            move = (
+            moves = (
                 env["account.move"]
                 .with_company(company)
                 .create(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "invoice_date": self.today - timedelta(days=40),
-                        "invoice_date_due": self.today - timedelta(days=10),
-                        "invoice_payment_term_id": False,
-                        "invoice_line_ids": [
-                            Command.create(
-                                {"name": "Work", "quantity": 1, "price_unit": 70.0, "tax_ids": []}
-                            )
-                        ],
-                    }
+                    [
+                        {
+                            "move_type": "out_invoice",
+                            "partner_id": partner.id,
+                            "invoice_date": self.today - timedelta(days=40),
+                            "invoice_date_due": self.today - timedelta(days=10),
+                            "invoice_payment_term_id": False,
+                            "invoice_line_ids": [
+                                Command.create({"name": "Work", "quantity": 1, "price_unit": 80.0})
+                            ],
+                        }
+                        for partner in partners
+                    ]
                 )
             )
-            move.action_post()
-            env["debt.recovery.policy"]._get_company_defaults(company)
-            # leaving the cursor's block commits: the workers see this data
-            partner_id, company_id, move_id = partner.id, company.id, move.id
+            moves.action_post()
+            return partners.ids, moves.ids
 
+    def _cleanup(self, partner_ids, move_ids):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cron = env.ref("debt_recovery.ir_cron_debt_recovery_escalate")
+            env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+            # Queued communications are records the model keeps: removed
+            # here by SQL (their lines go with them).
+            cr.execute(
+                "DELETE FROM debt_recovery_communication WHERE partner_id IN %s",
+                [tuple(partner_ids)],
+            )
+            moves = env["account.move"].browse(move_ids)
+            moves.button_draft()
+            moves.unlink()
+            env["debt.recovery.case"].search([("partner_id", "in", partner_ids)]).unlink()
+            env["res.partner"].browse(partner_ids).write({"active": False})
+
+    def _count(self, partner_ids):
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM debt_recovery_communication WHERE partner_id IN %s",
+                [tuple(partner_ids)],
+            )
+            return cr.fetchone()[0]
+
+
+@tagged("post_install", "-at_install")
+class TestEscalationConcurrency(CommittedCase):
+    """Two workers run the escalation at the same time; the daily run's lock."""
+
+    def test_two_workers_send_once(self):
+        partner_ids, move_ids = self._committed_customers(1)
+        registry = self.env.registry
         barrier = threading.Barrier(2)
         results = []
 
@@ -569,9 +605,8 @@ class TestEscalationConcurrency(DebtRecoveryCommon):
             with registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 barrier.wait()
-                result = env["debt.recovery.communication"]._run_escalation(
-                    env["res.company"].browse(company_id),
-                    partners=env["res.partner"].browse(partner_id),
+                result = env["debt.recovery.escalation"]._run(
+                    env.ref("base.main_company"), partners=env["res.partner"].browse(partner_ids)
                 )
                 results.append(result)
 
@@ -581,23 +616,44 @@ class TestEscalationConcurrency(DebtRecoveryCommon):
                 thread.start()
             for thread in threads:
                 thread.join(timeout=120)
-            with registry.cursor() as cr:
-                cr.execute(
-                    "SELECT count(*) FROM debt_recovery_communication WHERE partner_id = %s",
-                    [partner_id],
-                )
-                self.assertEqual(cr.fetchone()[0], 1, f"Exactly one communication: {results}")
+            self.assertEqual(self._count(partner_ids), 1, f"Exactly one communication: {results}")
         finally:
-            with registry.cursor() as cr:
-                cr.execute(
-                    "DELETE FROM debt_recovery_communication WHERE partner_id = %s", [partner_id]
+            self._cleanup(partner_ids, move_ids)
+
+    def test_manual_send_during_the_daily_run_leaves_the_day_unchanged(self):
+        partner_ids, move_ids = self._committed_customers(3)
+        registry = self.env.registry
+        try:
+            with registry.cursor() as daily_cr, registry.cursor() as user_cr:
+                daily = api.Environment(daily_cr, SUPERUSER_ID, {})["debt.recovery.escalation"]
+                self.assertTrue(daily._try_lock())
+                # A batch commit of the daily run: its session lock stays.
+                daily_cr.commit()
+                user_env = api.Environment(user_cr, SUPERUSER_ID, {})
+                case = user_env["debt.recovery.case"].search([("partner_id", "=", partner_ids[0])])
+                with self.assertRaisesRegex(UserError, "daily escalation is running"):
+                    case.action_send_reminder_now()
+                # A second start of the cron finds the lock: it does nothing and
+                # comes back later instead of reporting the day done.
+                user_env["debt.recovery.escalation"]._cron_escalate()
+                cron = user_env.ref("debt_recovery.ir_cron_debt_recovery_escalate")
+                self.assertTrue(
+                    user_env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
+                    "The cron that found the lock taken comes back.",
                 )
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                move = env["account.move"].browse(move_id)
-                move.button_draft()
-                move.unlink()
-                env["debt.recovery.case"].search([("partner_id", "=", partner_id)]).unlink()
-                env["res.partner"].browse(partner_id).active = False
+                user_cr.commit()
+                self.assertEqual(self._count(partner_ids), 0)
+                daily._unlock()
+                daily_cr.commit()
+                # The rerun does the whole day.
+                user_env["debt.recovery.escalation"]._cron_escalate()
+                user_cr.commit()
+                self.assertEqual(self._count(partner_ids), 3)
+                with self.assertRaisesRegex(UserError, "Nothing to send"):
+                    case.action_send_reminder_now()
+            self.assertEqual(self._count(partner_ids), 3, "One communication per customer.")
+        finally:
+            self._cleanup(partner_ids, move_ids)
 
 
 @tagged("post_install", "-at_install")
@@ -684,102 +740,3 @@ class TestEscalationRecords(DebtRecoveryCommon):
 
         count(partners[30:35])  # warm the registry caches
         self.assertEqual(count(partners[:5]), count(partners[5:30]), "Queries must not grow.")
-
-
-@tagged("post_install", "-at_install")
-class TestEscalationLock(DebtRecoveryCommon):
-    """The daily run's lock, on committed data with separate cursors (each its
-    own database session, as the cron worker and a collector's request)."""
-
-    def _committed_customers(self, count):
-        with self.env.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env.ref("base.main_company")
-            env["debt.recovery.policy"]._get_company_defaults(company)
-            partners = env["res.partner"].create(
-                [
-                    {"name": f"Locked {i}", "is_company": True, "email": f"l{i}@example.com"}
-                    for i in range(count)
-                ]
-            )
-            moves = (
-                env["account.move"]
-                .with_company(company)
-                .create(
-                    [
-                        {
-                            "move_type": "out_invoice",
-                            "partner_id": partner.id,
-                            "invoice_date": self.today - timedelta(days=40),
-                            "invoice_date_due": self.today - timedelta(days=10),
-                            "invoice_payment_term_id": False,
-                            "invoice_line_ids": [
-                                Command.create({"name": "Work", "quantity": 1, "price_unit": 80.0})
-                            ],
-                        }
-                        for partner in partners
-                    ]
-                )
-            )
-            moves.action_post()
-            return partners.ids, moves.ids
-
-    def _cleanup(self, partner_ids, move_ids):
-        with self.env.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            cron = env.ref("debt_recovery.ir_cron_debt_recovery_escalate")
-            env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
-            # Queued communications are records the model keeps: removed
-            # here by SQL (their lines go with them).
-            cr.execute(
-                "DELETE FROM debt_recovery_communication WHERE partner_id IN %s",
-                [tuple(partner_ids)],
-            )
-            moves = env["account.move"].browse(move_ids)
-            moves.button_draft()
-            moves.unlink()
-            env["debt.recovery.case"].search([("partner_id", "in", partner_ids)]).unlink()
-            env["res.partner"].browse(partner_ids).write({"active": False})
-
-    def _count(self, partner_ids):
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                "SELECT count(*) FROM debt_recovery_communication WHERE partner_id IN %s",
-                [tuple(partner_ids)],
-            )
-            return cr.fetchone()[0]
-
-    def test_manual_send_during_the_daily_run_leaves_the_day_unchanged(self):
-        partner_ids, move_ids = self._committed_customers(3)
-        registry = self.env.registry
-        try:
-            with registry.cursor() as daily_cr, registry.cursor() as user_cr:
-                daily = api.Environment(daily_cr, SUPERUSER_ID, {})["debt.recovery.escalation"]
-                self.assertTrue(daily._try_lock())
-                # A batch commit of the daily run: its session lock stays.
-                daily_cr.commit()
-                user_env = api.Environment(user_cr, SUPERUSER_ID, {})
-                case = user_env["debt.recovery.case"].search([("partner_id", "=", partner_ids[0])])
-                with self.assertRaisesRegex(UserError, "daily escalation is running"):
-                    case.action_send_reminder_now()
-                # A second start of the cron finds the lock: it does nothing and
-                # comes back later instead of reporting the day done.
-                user_env["debt.recovery.escalation"]._cron_escalate()
-                cron = user_env.ref("debt_recovery.ir_cron_debt_recovery_escalate")
-                self.assertTrue(
-                    user_env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]),
-                    "The cron that found the lock taken comes back.",
-                )
-                user_cr.commit()
-                self.assertEqual(self._count(partner_ids), 0)
-                daily._unlock()
-                daily_cr.commit()
-                # The rerun does the whole day.
-                user_env["debt.recovery.escalation"]._cron_escalate()
-                user_cr.commit()
-                self.assertEqual(self._count(partner_ids), 3)
-                with self.assertRaisesRegex(UserError, "Nothing to send"):
-                    case.action_send_reminder_now()
-            self.assertEqual(self._count(partner_ids), 3, "One communication per customer.")
-        finally:
-            self._cleanup(partner_ids, move_ids)
