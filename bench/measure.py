@@ -19,9 +19,11 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from datetime import date, datetime, timedelta
@@ -31,6 +33,10 @@ FILESTORE = os.path.expanduser("~/.local/share/Odoo/filestore")
 # The equivalent ladder on both sides: days after the due date.
 LADDER = (7, 21, 35, 60, 75)
 LETTERS = 200
+# Queued email communications delivered by the send probe (the first ones by
+# id, the rest of the day's queue held back): a bounded, stated number (each
+# costs seconds: a wkhtmltopdf process per PDF).
+SEND_COUNT = 50
 FACTS_SQL = """
     SELECT (SELECT count(*) FROM account_move
              WHERE move_type IN ('out_invoice', 'out_refund')),
@@ -107,22 +113,32 @@ def analyze(cr):
 def configure_ours(env):
     """Our default policies on the benchmark ladder, as OCA escalates.
 
-    Same delays as OCA's levels; one level per run, no minimum gap between
-    two levels (OCA has none): on the next day, items past the second delay
-    climb to it, as OCA's lines do.
+    Same delays as OCA's levels; one level per run (paced), no minimum gap
+    between two levels nor between two communications to a customer (OCA has
+    none): on the next day, items past the second delay climb to it, as OCA's
+    lines do. Netting of open credits stays on (the default).
     """
     for policy in env["debt.recovery.policy"].search([("is_default", "=", True)]):
-        policy.climb_one_level = True
+        policy.write({"escalation_mode": "paced", "min_days_between": 0})
         policy.level_ids.filtered(lambda level: level.days not in LADDER).unlink()
         policy.level_ids.write({"min_days_since_previous": 0})
     env.cr.commit()
+
+
+def escalate(env):
+    """The daily escalation cron (its model moved with the engine's own model)."""
+    model = (
+        "debt.recovery.escalation"
+        if "debt.recovery.escalation" in env
+        else "debt.recovery.communication"
+    )
+    env[model]._cron_escalate()
 
 
 def probe_ours_escalation(env, day):
     """The day's crons in their order: the case sync (02:00: cases opened for
     customers with overdue items, closed when paid) measured on its own, then
     the escalation (03:00: levels, communications queued)."""
-    Communication = env["debt.recovery.communication"]
     Case = env["debt.recovery.case"]
     configure_ours(env)
     cases_before = Case.search_count([])
@@ -134,7 +150,7 @@ def probe_ours_escalation(env, day):
     analyze(env.cr)
 
     def run():
-        Communication._cron_escalate()
+        escalate(env)
         env.cr.execute(
             "SELECT count(*), count(DISTINCT partner_id) FROM debt_recovery_communication "
             "WHERE date = %s",
@@ -300,7 +316,7 @@ def probe_letters(env):
     """
     env["ir.config_parameter"].set_param("report.url", os.environ["BENCH_REPORT_URL"])
     Communication = env["debt.recovery.communication"]
-    Communication._cron_escalate()
+    escalate(env)
     env.cr.commit()
     letters = Communication.search([], limit=LETTERS, order="id")
     letters[:1]._render_letters_pdf()
@@ -310,12 +326,282 @@ def probe_letters(env):
     return {"letters": len(letters), "seconds": seconds, "bytes": len(pdf)}
 
 
+def queued_email_ids(env, limit):
+    env.cr.execute(
+        "SELECT id FROM debt_recovery_communication WHERE state = 'queued' AND channel_email "
+        "ORDER BY id LIMIT %s",
+        [limit],
+    )
+    return [row[0] for row in env.cr.fetchall()]
+
+
+def send_count():
+    return int(os.environ.get("BENCH_SEND_COUNT") or SEND_COUNT)
+
+
+def setup_outgoing_mail(env):
+    """As a production database is set up to send: an outgoing mail server (the
+    benchmark's SMTP sink on localhost), companies with an email address, and
+    ``report.url`` at the running Odoo server that serves the PDFs' styles."""
+    env["ir.config_parameter"].set_param("report.url", os.environ["BENCH_REPORT_URL"])
+    env["ir.mail_server"].search([]).write({"active": False})
+    env["ir.mail_server"].create(
+        {
+            "name": "Benchmark SMTP sink",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": int(os.environ["BENCH_SMTP_PORT"]),
+            "smtp_encryption": "none",
+        }
+    )
+    for company in env["res.company"].search([("email", "=", False)]):
+        company.email = f"credit@company{company.id}.bench.example.com"
+    env.cr.commit()
+
+
+def run_until_done(env, func, count):
+    """Call ``func`` and commit, as ir.cron runs a job's batches, while
+    ``count()`` goes down."""
+    calls, left = 0, count()
+    while left and calls < 1000:
+        func()
+        env.cr.commit()
+        calls += 1
+        now = count()
+        if now == left:
+            break
+        left = now
+    return {"calls": calls, "left": left}
+
+
+def mail_queue(env):
+    """Odoo's mail scheduler until nothing is outgoing."""
+    Mail = env["mail.mail"]
+    return run_until_done(
+        env, Mail.process_email_queue, lambda: Mail.search_count([("state", "=", "outgoing")])
+    )
+
+
+def received_tally():
+    with open(os.environ["BENCH_SMTP_LOG"], encoding="ascii") as handle:
+        received = [json.loads(line) for line in handle if line.strip()]
+    return {
+        "received": len(received),
+        "received_rcpt": sum(msg["rcpt"] for msg in received),
+        "received_pdf_parts": sum(msg["pdf"] for msg in received),
+        "received_bytes": sum(msg["bytes"] for msg in received),
+    }
+
+
+def message_pdfs(env, message_ids):
+    """Number and bytes of the PDFs attached to the messages ``message_ids``."""
+    env.cr.execute(
+        """
+        SELECT count(a.id), coalesce(sum(a.file_size), 0)
+          FROM message_attachment_rel r
+          JOIN ir_attachment a ON a.id = r.attachment_id
+         WHERE r.message_id = ANY(%s) AND a.mimetype = 'application/pdf'
+        """,
+        [list(message_ids)],
+    )
+    return env.cr.fetchone()
+
+
+@contextlib.contextmanager
+def time_spent_in(env, model, method):
+    """Wall time and calls of ``model.method`` while the block runs (where the
+    time goes: wkhtmltopdf, SMTP), from a wrapper on the registry's class."""
+    cls = type(env[model])
+    original = getattr(cls, method)
+    spent = {"seconds": 0.0, "calls": 0}
+
+    def wrapper(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["seconds"] += time.perf_counter() - start
+            spent["calls"] += 1
+
+    setattr(cls, method, wrapper)
+    try:
+        yield spent
+    finally:
+        setattr(cls, method, original)
+
+
+@contextlib.contextmanager
+def where_time_goes(env):
+    with (
+        time_spent_in(env, "ir.actions.report", "_run_wkhtmltopdf") as pdf,
+        time_spent_in(env, "ir.mail_server", "send_email") as smtp,
+    ):
+        yield {"wkhtmltopdf": pdf, "smtp": smtp}
+
+
+def figures_of(timing):
+    return {key: timing[key] for key in ("seconds", "queries", "peak_mb")} | timing["result"]
+
+
+def probe_sending(env):
+    """The send cron, then the mail queue, delivering the first-day escalation's
+    email communications (each with its PDF) to a real SMTP server.
+
+    Set up outside the measure: outgoing mail (``setup_outgoing_mail``), the
+    case sync and the escalation of the day, and one letter printed first so
+    that the asset bundles exist. Only the first ``BENCH_SEND_COUNT`` queued
+    email communications stay queued; the rest of the day's queue is held
+    back ("To Approve"). Measured: the send cron called as ir.cron calls it (a
+    batch, a commit, again while some are queued), then the mail queue until
+    nothing is outgoing; what the SMTP server received is read from its tally.
+    """
+    Communication = env["debt.recovery.communication"]
+    Mail = env["mail.mail"]
+    setup_outgoing_mail(env)
+    configure_ours(env)
+    env["debt.recovery.case"]._cron_sync_cases()
+    escalate(env)
+    env.cr.commit()
+    queued_all = Communication.search_count([("state", "=", "queued")])
+    todo = queued_email_ids(env, send_count())
+    env.cr.execute(
+        "UPDATE debt_recovery_communication SET state = 'to_approve' "
+        "WHERE state = 'queued' AND NOT (id = ANY(%s))",
+        [todo],
+    )
+    env.cr.commit()
+    env.invalidate_all()
+    warmup = Communication.browse(todo[:1])
+    report = warmup.level_id.report_id or env.ref("debt_recovery.action_report_recovery_letter")
+    env["ir.actions.report"]._render_qweb_pdf(report, warmup.ids)
+    env.cr.commit()
+    pdf_alone = one_pdf_alone(env, report, warmup.ids)
+    analyze(env.cr)
+    mails_before = Mail.search_count([])
+    with where_time_goes(env) as send_spent:
+        send = timed(
+            env,
+            lambda: run_until_done(
+                env,
+                Communication._cron_send_queued,
+                lambda: Communication.search_count([("state", "=", "queued")]),
+            ),
+        )
+    mails_created = Mail.search_count([]) - mails_before
+    with where_time_goes(env) as deliver_spent:
+        deliver = timed(env, lambda: mail_queue(env))
+    env.cr.execute(
+        "SELECT state, count(*) FROM debt_recovery_communication WHERE id = ANY(%s) GROUP BY 1",
+        [todo],
+    )
+    states = dict(env.cr.fetchall())
+    pdfs, pdf_bytes = message_pdfs(env, Communication.browse(todo).mail_message_id.ids)
+    return {
+        "queued_day": queued_all,
+        "selected": len(todo),
+        "states": states,
+        "send": figures_of(send) | send_spent,
+        "mails_created": mails_created,
+        "deliver": figures_of(deliver) | deliver_spent,
+        "mail_states": {state: n for state, n in Mail._read_group([], ["state"], ["__count"])},
+        "pdfs": pdfs,
+        "pdf_bytes": pdf_bytes,
+        "pdf_alone": pdf_alone,
+    } | received_tally()
+
+
+def one_pdf_alone(env, report, res_ids, times=3):
+    """The floor of a PDF per communication: one PDF rendered alone (median of
+    ``times``), with Odoo's JavaScript delay (``report.print_delay``, 1000 ms
+    unless set: wkhtmltopdf waits that long on every document) and without."""
+    Param = env["ir.config_parameter"].sudo()
+    setting = Param.get_param("report.print_delay")
+    figures = {"print_delay": setting or "1000 (default)"}
+    for name, delay in (("as_set", setting), ("no_delay", "0")):
+        Param.set_param("report.print_delay", delay)
+        samples = []
+        for _n in range(times):
+            start = time.perf_counter()
+            env["ir.actions.report"]._render_qweb_pdf(report, res_ids)
+            samples.append(time.perf_counter() - start)
+        figures[name] = statistics.median(samples)
+    Param.set_param("report.print_delay", setting)
+    env.cr.commit()
+    return figures
+
+
+def probe_oca_sending(env):
+    """OCA's sending of its first-day run, as ours is measured.
+
+    Outside the measure: outgoing mail, the credit control run of the day, its
+    lines marked ready to send, a PDF printed first. Measured: OCA's emailer
+    (``credit.control.emailer``: a communication per customer, level and
+    currency, each posted with OCA's email template and its PDF summary; Odoo
+    sends those emails when the transaction commits), then the mail queue
+    until nothing is outgoing. Only the lines of the first
+    ``BENCH_SEND_COUNT`` communications (by customer) are sent.
+    """
+    import oca
+
+    from odoo import Command
+
+    Line = env["credit.control.line"]
+    setup_outgoing_mail(env)
+    oca.mark_ready(oca.run(env, bench_day(env)))
+    env.cr.commit()
+    env.cr.execute(
+        "SELECT id, partner_id, policy_level_id, currency_id, company_id FROM credit_control_line "
+        "WHERE state = 'to_be_sent' AND channel = 'email' ORDER BY partner_id, id"
+    )
+    groups = {}
+    for line_id, *key in env.cr.fetchall():
+        if tuple(key) not in groups and len(groups) == send_count():
+            continue
+        groups.setdefault(tuple(key), []).append(line_id)
+    line_ids = [line_id for ids in groups.values() for line_id in ids]
+    template = env.ref("account_credit_control.email_template_credit_control_base")
+    warmup = env["credit.control.communication"]._generate_comm_from_credit_lines(
+        Line.browse(line_ids[:1])
+    )
+    env["ir.actions.report"]._render_qweb_pdf(template.report_template_ids[:1], warmup.ids)
+    warmup.unlink()
+    env.cr.commit()
+    analyze(env.cr)
+
+    def send():
+        wizard = env["credit.control.emailer"].create({"line_ids": [Command.set(line_ids)]})
+        return {"communications": len(wizard._send_emails())}
+
+    with where_time_goes(env) as send_spent:
+        sent = timed(env, send)
+    with where_time_goes(env) as deliver_spent:
+        deliver = timed(env, lambda: mail_queue(env))
+    messages = env["mail.message"].search(
+        [("model", "=", "credit.control.communication"), ("message_type", "!=", "notification")]
+    )
+    pdfs, pdf_bytes = message_pdfs(env, messages.ids)
+    env.cr.execute(
+        "SELECT state, count(*) FROM credit_control_line WHERE id = ANY(%s) GROUP BY 1",
+        [line_ids],
+    )
+    return {
+        "selected": len(groups),
+        "lines": len(line_ids),
+        "line_states": dict(env.cr.fetchall()),
+        "send": figures_of(sent) | send_spent,
+        "deliver": figures_of(deliver) | deliver_spent,
+        "pdfs": pdfs,
+        "pdf_bytes": pdf_bytes,
+    } | received_tally()
+
+
 PROBES = {
     "ours_escalation": probe_ours_escalation,
     "oca_setup": probe_oca_setup,
     "oca_escalation": probe_oca_escalation,
     "ui": probe_ui,
     "letters": probe_letters,
+    "sending": probe_sending,
+    "oca_sending": probe_oca_sending,
 }
 
 
@@ -379,9 +665,37 @@ def db_exists(name):
     return out.strip() == "1"
 
 
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextlib.contextmanager
-def odoo_server(args, db, addons_path, port=8169):
+def smtp_sink(args):
+    """The SMTP server of bench/smtp_sink.py while the block runs: (port, tally file)."""
+    port = free_port()
+    tally = os.path.join(tempfile.mkdtemp(prefix="dr_bench_smtp_"), "received.jsonl")
+    open(tally, "w", encoding="ascii").close()
+    sink = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port", str(port), "--log", tally],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        if sink.stdout.readline().strip() != "READY":
+            sys.exit("the SMTP sink did not start (is aiosmtpd installed? scripts/bench.sh does)")
+        yield port, tally
+    finally:
+        sink.terminate()
+        sink.wait(30)
+        shutil.rmtree(os.path.dirname(tally), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def odoo_server(args, db, addons_path, port=None):
     """An Odoo server on ``db`` while the block runs: its URL."""
+    port = port or free_port()
     server = subprocess.Popen(
         [sys.executable, os.path.join(args.odoo_src, "odoo-bin"), "--db_host=", "-d", db]
         + [f"--addons-path={addons_path}", f"--http-port={port}", f"--db-filter=^{db}$"]
@@ -401,14 +715,29 @@ def odoo_server(args, db, addons_path, port=8169):
         server.wait(30)
 
 
-def probe(args, kind, db, addons_path, day=0, url=""):
+def probe(args, kind, db, addons_path, day=0, url="", extra_env=None):
     cmd = [sys.executable, __file__, "probe", kind, "--db", db, "--addons-path", addons_path]
     cmd += ["--day", str(day)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, args.odoo_src]))
     env["BENCH_REPORT_URL"] = url
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    env.update(extra_env or {})
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
+    if out.returncode:
+        sys.stderr.write(out.stderr[-20000:])
+        sys.exit(f"probe {kind} on {db} failed (exit {out.returncode})")
     line = next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))
     return json.loads(line[len("RESULT ") :])
+
+
+def send_probe(args, kind, db, addons_path):
+    """A sending probe with an Odoo server (for the PDFs' styles) and the SMTP sink."""
+    with odoo_server(args, db, addons_path) as url, smtp_sink(args) as (port, tally):
+        extra = {
+            "BENCH_SMTP_PORT": str(port),
+            "BENCH_SMTP_LOG": tally,
+            "BENCH_SEND_COUNT": str(args.send_count),
+        }
+        return probe(args, kind, db, addons_path, url=url, extra_env=extra)
 
 
 def odoo_bin(args, db, addons_path, *extra):
@@ -456,7 +785,8 @@ def measure_size(args, size):
                     f"  {size} OCA day {day} run {n + 1}: {sample['seconds']:.2f}s "
                     f"{sample['queries']} queries {sample['result']}"
                 )
-        drop_db(oca_template)
+        if size not in args.send_sizes:
+            drop_db(oca_template)
     copy_db(template, run_db)
     ui = probe(args, "ui", run_db, args.addons_path)
     log(f"  {size} ui: {ui}")
@@ -469,6 +799,28 @@ def measure_size(args, size):
             log(f"  {size} letters: {letters[-1]}")
     drop_db(run_db)
     return {"ours": ours, "oca": oca, "ui": ui, "letters": letters}
+
+
+def measure_sending(args, size):
+    """Sending, ours then OCA's (on the copy with OCA installed that
+    ``measure_size`` kept), ``--send-runs`` times each."""
+    template, run_db = f"dr_bench_{size}", f"dr_bench_{size}_run"
+    sending, oca_sending = [], []
+    for _n in range(args.send_runs):
+        copy_db(template, run_db)
+        sending.append(send_probe(args, "sending", run_db, args.addons_path))
+        log(f"  {size} sending: {sending[-1]}")
+    if args.oca_path:
+        oca_template = f"dr_bench_{size}_oca"
+        for _n in range(args.send_runs):
+            copy_db(oca_template, run_db)
+            oca_sending.append(
+                send_probe(args, "oca_sending", run_db, f"{args.addons_path},{args.oca_path}")
+            )
+            log(f"  {size} OCA sending: {oca_sending[-1]}")
+        drop_db(oca_template)
+    drop_db(run_db)
+    return {"sending": sending, "oca_sending": oca_sending}
 
 
 def log(msg):
@@ -648,9 +1000,144 @@ def write_table(args, results):
             seconds = median_of(samples, "seconds")
             count = samples[0]["letters"]
             lines.append(f"| {size} | {count} | {seconds:.1f} | {count / seconds:.1f} |")
+    lines += sending_tables(args, results)
     with open(args.out, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     log(f"wrote {args.out}")
+
+
+def sending_row(size, side, samples):
+    sends = [sample["send"] for sample in samples]
+    delivers = [sample["deliver"] for sample in samples]
+    total = statistics.median(
+        sample["send"]["seconds"] + sample["deliver"]["seconds"] for sample in samples
+    )
+    received = statistics.median(sample["received"] for sample in samples)
+    parts = statistics.median(sample["received_pdf_parts"] for sample in samples)
+    pdf_mean = statistics.median(
+        sample["pdf_bytes"] / sample["pdfs"] if sample["pdfs"] else 0 for sample in samples
+    )
+    mail_mean = statistics.median(
+        sample["received_bytes"] / sample["received"] if sample["received"] else 0
+        for sample in samples
+    )
+    queued = (
+        f"{statistics.median(s['queued_day'] for s in samples):,.0f}"
+        if "queued_day" in samples[0]
+        else "–"
+    )
+    pdf_s = statistics.median(
+        sample["send"]["wkhtmltopdf"]["seconds"] + sample["deliver"]["wkhtmltopdf"]["seconds"]
+        for sample in samples
+    )
+    pdf_calls = statistics.median(
+        sample["send"]["wkhtmltopdf"]["calls"] + sample["deliver"]["wkhtmltopdf"]["calls"]
+        for sample in samples
+    )
+    smtp_s = statistics.median(
+        sample["send"]["smtp"]["seconds"] + sample["deliver"]["smtp"]["seconds"]
+        for sample in samples
+    )
+    return (
+        f"| {size} | {side} | {queued} | {samples[0]['selected']:,} | "
+        f"{median_of(sends, 'seconds'):.1f} s | {median_of(sends, 'queries'):,.0f} | "
+        f"{median_of(delivers, 'seconds'):.1f} s | {median_of(delivers, 'queries'):,.0f} | "
+        f"{pdf_s:.1f} s ({pdf_calls:,.0f}) | {smtp_s:.1f} s | "
+        f"{received:,.0f} ({parts:,.0f}) | {pdf_mean / 1024:.0f} KB | {mail_mean / 1024:.0f} KB | "
+        f"{max(median_of(sends, 'peak_mb'), median_of(delivers, 'peak_mb')):.0f} | "
+        f"**{received / total:.1f}** |"
+    )
+
+
+def send_seconds(samples):
+    return statistics.median(
+        sample["send"]["seconds"] + sample["deliver"]["seconds"] for sample in samples
+    )
+
+
+def sending_tables(args, results):
+    sizes = [size for size in args.sizes if results[size].get("sending")]
+    if not sizes:
+        return []
+    lines = [
+        "",
+        "## Sending (the first day's emails with their PDFs, to a real SMTP server)",
+        "",
+        "After the first-day run (ours: case sync and escalation; OCA: its credit control run, "
+        "lines marked ready to send), the first "
+        f"{args.send_count:,} email communications (ours: queued, by id, the rest of the day's "
+        "queue held back; OCA: those of the first customers' lines) are sent, each email with "
+        "its PDF (real wkhtmltopdf, styled: a running Odoo server serves the styles), over "
+        "SMTP to `bench/smtp_sink.py` (aiosmtpd, in its own process), which counts what it "
+        "received. Send step: ours, the send cron (`_cron_send_queued`, called as ir.cron "
+        "calls it, a commit after each batch, until none is queued), which renders each "
+        "email and its PDF and queues the mail; OCA, its emailer (`credit.control.emailer`: "
+        "a communication per customer, level and currency, posted with OCA's template and "
+        "its PDF summary, the emails sent by Odoo as the transaction commits). Then Odoo's "
+        "mail scheduler (`mail.mail.process_email_queue`) until nothing is outgoing. "
+        "Communications per second = messages received / (send step + mail queue); nothing "
+        f"extrapolated; median of {args.send_runs} run(s). In wkhtmltopdf and in SMTP: "
+        "wall time inside "
+        "`ir.actions.report._run_wkhtmltopdf` (the PDF process) and "
+        "`ir.mail_server.send_email` (the SMTP exchange), out of both steps. Queries: those of "
+        "the measured transaction's cursor (the emails OCA sends after its commit use a "
+        "cursor of their own).",
+        "",
+        "| size | side | queued that day | sent | send step | queries | mail queue "
+        "| queries | of both, in wkhtmltopdf (calls) | of both, in SMTP "
+        "| messages received (PDF parts) | PDF size (mean) "
+        "| email size (mean) | peak RSS (MB) | communications per second |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        lines.append(sending_row(size, "debt_recovery", results[size]["sending"]))
+        if results[size].get("oca_sending"):
+            lines.append(sending_row(size, "OCA", results[size]["oca_sending"]))
+    lines += ["", "One communication's PDF rendered alone (the floor of a PDF per email):", ""]
+    for size in sizes:
+        alone = [sample["pdf_alone"] for sample in results[size]["sending"]]
+        lines.append(
+            f"- {size}: {median_of(alone, 'as_set'):.2f} s with Odoo's `report.print_delay` "
+            f"at {alone[0]['print_delay']} ms (wkhtmltopdf waits that long for the page's "
+            f"scripts on every document), {median_of(alone, 'no_delay'):.2f} s at 0"
+        )
+    lines += [
+        "",
+        "## The whole first day: case sync + escalation + sending, against OCA",
+        "",
+        "The medians above added up; sending = that of the communications measured above "
+        "(their number in brackets), not the whole day's queue. OCA's run has no case sync; "
+        "its sending is its emailer and the mail queue as above.",
+        "",
+        "| size | case sync | escalation | sending | debt_recovery, whole day "
+        "| OCA run | OCA sending | OCA, whole day | OCA / ours |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        ours = results[size]["ours"][0]
+        sync_s = statistics.median(sample["sync"]["seconds"] for sample in ours)
+        esc_s = median_of(ours, "seconds")
+        samples = results[size]["sending"]
+        send_s = send_seconds(samples)
+        received = statistics.median(sample["received"] for sample in samples)
+        whole = sync_s + esc_s + send_s
+        row = (
+            f"| {size} | {sync_s:.2f} s | {esc_s:.2f} s | {send_s:.1f} s ({received:,.0f}) | "
+            f"{whole:.1f} s |"
+        )
+        oca, oca_send = results[size]["oca"][0], results[size].get("oca_sending")
+        if oca and oca_send:
+            oca_s = median_of(oca, "seconds")
+            oca_whole = oca_s + send_seconds(oca_send)
+            oca_received = statistics.median(sample["received"] for sample in oca_send)
+            row += (
+                f" {oca_s:.2f} s | {send_seconds(oca_send):.1f} s ({oca_received:,.0f}) | "
+                f"{oca_whole:.1f} s | **{oca_whole / whole:.2f}×** |"
+            )
+        else:
+            row += " – | – | – | – |"
+        lines.append(row)
+    return lines
 
 
 def main():
@@ -664,6 +1151,9 @@ def main():
     run.add_argument("--oca-path")
     run.add_argument("--odoo-src", required=True)
     run.add_argument("--letters-sizes", nargs="*", default=["medium"])
+    run.add_argument("--send-sizes", nargs="*", default=["medium"])
+    run.add_argument("--send-count", type=int, default=SEND_COUNT)
+    run.add_argument("--send-runs", type=int, default=1)
     one = sub.add_parser("probe")
     one.add_argument("kind", choices=sorted(PROBES))
     one.add_argument("--db", required=True)
@@ -673,11 +1163,18 @@ def main():
     if args.command == "probe":
         probe_main(args)
         return
+    # The tables are written as the figures come (sizes done so far, then
+    # the sending, the slowest), so that a stopped run leaves what it measured.
     results = {}
-    for size in args.sizes:
+    for index, size in enumerate(args.sizes):
         log(f"== {size}")
         results[size] = measure_size(args, size)
-    write_table(args, results)
+        write_table(argparse.Namespace(**vars(args) | {"sizes": args.sizes[: index + 1]}), results)
+    for size in args.sizes:
+        if size in args.send_sizes:
+            log(f"== {size} sending")
+            results[size].update(measure_sending(args, size))
+            write_table(args, results)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,17 @@
 #   scripts/bench.sh measure [SIZE...]          (default: small medium)
 #       Build what is missing, install OCA account_credit_control from PyPI,
 #       run every measurement and write bench/RESULTS.md.
-#       BENCH_RUNS=<n> runs per figure (default 3); BENCH_OUT=<file>.
+#       BENCH_RUNS=<n> runs per figure (default 3); BENCH_OUT=<file>;
+#       BENCH_SEND=<n> email communications sent per run (default 50),
+#       BENCH_SEND_RUNS=<n> runs of it (default 1), BENCH_SEND_SIZES="medium".
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_all
 
 OCA_DIR="$DR_HOME/oca"
 OCA_SPEC='odoo-addon-account-credit-control==18.0.*'
+# The SMTP server the sending is measured against (bench/smtp_sink.py).
+SMTP_SPEC='aiosmtpd==1.4.6'
 
 build() {
     local size="$1" db="dr_bench_$1"
@@ -60,6 +64,13 @@ ensure_oca() {
     fi
 }
 
+ensure_smtp() {
+    if ! "$PY" -c "import aiosmtpd" 2>/dev/null; then
+        log "Installing $SMTP_SPEC into the venv (the benchmark's SMTP server)"
+        "$PY" -m pip install -q "$SMTP_SPEC"
+    fi
+}
+
 case "${1:-}" in
     build)
         build "${2:?usage: scripts/bench.sh build small|medium|large}"
@@ -70,10 +81,13 @@ case "${1:-}" in
         [ ${#sizes[@]} -gt 0 ] || sizes=(small medium)
         for size in "${sizes[@]}"; do build "$size" && refresh "$size"; done
         ensure_oca
+        ensure_smtp
+        # shellcheck disable=SC2086 # BENCH_SEND_SIZES: one word per size
         "$PY" "$REPO_DIR/bench/measure.py" run --sizes "${sizes[@]}" \
             --runs "${BENCH_RUNS:-3}" --out "${BENCH_OUT:-$REPO_DIR/bench/RESULTS.md}" \
             --addons-path "$ODOO_SRC/addons,$REPO_DIR" --oca-path "$OCA_DIR/odoo/addons" \
-            --odoo-src "$ODOO_SRC"
+            --odoo-src "$ODOO_SRC" --send-count "${BENCH_SEND:-50}" \
+            --send-runs "${BENCH_SEND_RUNS:-1}" --send-sizes ${BENCH_SEND_SIZES:-medium}
         ;;
     *)
         echo "usage: scripts/bench.sh build SIZE | measure [SIZE...]" >&2
