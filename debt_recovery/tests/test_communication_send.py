@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -331,3 +331,145 @@ class TestCommunicationSend(DebtRecoveryCommon):
         self.assertEqual(failed.state, "sent")
         self.assertFalse(failed.failure_reason)
         self.assertTrue(failed.mail_message_id)
+
+
+@tagged("post_install", "-at_install")
+class TestSendCommitted(DebtRecoveryCommon):
+    """The send cron on committed data, each step in its own cursor (its own
+    database session, as the cron worker runs it)."""
+
+    def _committed_data(self):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            env["debt.recovery.policy"]._get_company_defaults(company)
+            model_id = env["ir.model"]._get_id("debt.recovery.communication")
+            templates = env["mail.template"].create(
+                [
+                    {
+                        "name": "Committed plain reminder",
+                        "model_id": model_id,
+                        "subject": "Reminder",
+                        "body_html": '<p>Due: <t t-out="object.amount_total"/></p>',
+                    },
+                    {
+                        "name": "Committed broken reminder",
+                        "model_id": model_id,
+                        "subject": "Reminder",
+                        "body_html": '<p><t t-out="object.no_such_field.name"/></p>',
+                    },
+                ]
+            )
+            # Email only, no PDF: nothing here needs wkhtmltopdf.
+            policies = env["debt.recovery.policy"].create(
+                [
+                    {
+                        "name": f"Committed {template.name}",
+                        "company_id": company.id,
+                        "level_ids": [
+                            Command.create(
+                                {
+                                    "name": template.name,
+                                    "days": 7,
+                                    "channel_email": True,
+                                    "mail_template_id": template.id,
+                                }
+                            )
+                        ],
+                    }
+                    for template in templates
+                ]
+            )
+            partners = env["res.partner"].create(
+                [
+                    {
+                        "name": f"Committed {index}",
+                        "is_company": True,
+                        "email": f"committed{index}@example.com",
+                        "debt_policy_id": policies[index == 3].id,
+                    }
+                    for index in range(4)
+                ]
+            )
+            moves = (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    [
+                        {
+                            "move_type": "out_invoice",
+                            "partner_id": partner.id,
+                            "invoice_date": self.today - timedelta(days=40),
+                            "invoice_date_due": self.today - timedelta(days=10),
+                            "invoice_payment_term_id": False,
+                            "invoice_line_ids": [
+                                Command.create({"name": "Work", "quantity": 1, "price_unit": 80.0})
+                            ],
+                        }
+                        for partner in partners
+                    ]
+                )
+            )
+            moves.action_post()
+            env["debt.recovery.communication"]._run_escalation(
+                company, partners=partners, send=False
+            )
+            return partners.ids, moves.ids, policies.ids, templates.ids
+
+    def _states(self, partner_ids):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            comms = env["debt.recovery.communication"].search(
+                [("partner_id", "in", partner_ids)], order="partner_id"
+            )
+            return [
+                (c.partner_id.id, c.state, c.failure_reason, bool(c.mail_message_id)) for c in comms
+            ]
+
+    def _cleanup(self, partner_ids, move_ids, policy_ids, template_ids):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            comms = env["debt.recovery.communication"].search([("partner_id", "in", partner_ids)])
+            env["mail.mail"].search([("mail_message_id", "in", comms.mail_message_id.ids)]).unlink()
+            # Sent and failed communications are records the model keeps:
+            # removed here by SQL (their lines go with them).
+            cr.execute(
+                "DELETE FROM debt_recovery_communication WHERE partner_id IN %s",
+                [tuple(partner_ids)],
+            )
+            moves = env["account.move"].browse(move_ids)
+            moves.button_draft()
+            moves.unlink()
+            env["debt.recovery.case"].search([("partner_id", "in", partner_ids)]).unlink()
+            partners = env["res.partner"].browse(partner_ids)
+            partners.write({"debt_policy_id": False, "active": False})
+            env["debt.recovery.policy"].browse(policy_ids).unlink()
+            env["mail.template"].browse(template_ids).unlink()
+
+    def test_failing_template_fails_only_its_own_in_the_cron(self):
+        partner_ids, *records = self._committed_data()
+        try:
+            queued = self._states(partner_ids)
+            self.assertEqual([state for _p, state, _r, _m in queued], ["queued"] * 4)
+            with self.env.registry.cursor() as cron_cr:
+                api.Environment(cron_cr, SUPERUSER_ID, {})[
+                    "debt.recovery.communication"
+                ]._cron_send_queued()
+            states = self._states(partner_ids)
+            broken = [row for row in states if row[0] == partner_ids[3]]
+            fine = [row for row in states if row[0] != partner_ids[3]]
+            self.assertEqual([row[1:] for row in fine], [("sent", False, True)] * 3)
+            self.assertEqual(broken[0][1], "failed")
+            self.assertTrue(broken[0][2], "The failure says why.")
+            self.assertFalse(broken[0][3], "No email left for it.")
+            # The next run of the cron finds nothing to send: the failed one
+            # waits for a collector's retry, it is not retried silently.
+            with self.env.registry.cursor() as cron_cr:
+                Communication = api.Environment(cron_cr, SUPERUSER_ID, {})[
+                    "debt.recovery.communication"
+                ]
+                self.assertEqual(Communication.search_count([("state", "=", "queued")]), 0)
+                Communication._cron_send_queued()
+            self.assertEqual(self._states(partner_ids), states)
+        finally:
+            self._cleanup(partner_ids, *records)
