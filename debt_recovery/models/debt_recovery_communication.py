@@ -408,7 +408,15 @@ class DebtRecoveryCommunication(models.Model):
     def _mark_failed(self, error):
         self.ensure_one()
         reason = str(getattr(error, "args", None) and error.args[0] or error) or repr(error)
-        self.write({"state": "failed", "failure_reason": reason})
+        vals = {"state": "failed", "failure_reason": reason}
+        document = self.letter_attachment_id
+        if document and not self.date_sent:
+            # Rendered for a sending that did not happen: a retry renders anew.
+            vals.update(letter_attachment_id=False, letter_checksum=False)
+        self.write(vals)
+        if document and not self.date_sent:
+            # sudo: the system's own copy, as when it was made.
+            document.sudo().unlink()
         self.message_post(
             body=self.env._("Sending failed: %(reason)s", reason=reason),
             subtype_xmlid="mail.mt_note",

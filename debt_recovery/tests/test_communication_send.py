@@ -282,6 +282,7 @@ class TestCommunicationSend(DebtRecoveryCommon):
                             "days": 7,
                             "channel_email": True,
                             "mail_template_id": broken.id,
+                            "report_id": self.friendly.report_id.id,
                         }
                     )
                 ],
@@ -316,7 +317,9 @@ class TestCommunicationSend(DebtRecoveryCommon):
         self.assertEqual(failed.state, "failed")
         self.assertTrue(failed.failure_reason)
         self.assertFalse(failed.mail_message_id)
+        self.assertFalse(failed.letter_attachment_id, "Its PDF never left: not kept.")
         self.assertEqual(set((comms - failed).mapped("state")), {"sent"}, "The others go out.")
+        self.assertTrue(all((comms - failed).mapped("letter_attachment_id")))
         self.assertTrue(all((comms - failed).mapped("mail_message_id")))
         self.assertEqual(
             self.Communication.search_count([("state", "=", "queued")]),
@@ -331,6 +334,7 @@ class TestCommunicationSend(DebtRecoveryCommon):
         self.assertEqual(failed.state, "sent")
         self.assertFalse(failed.failure_reason)
         self.assertTrue(failed.mail_message_id)
+        self.assertIn(failed.letter_attachment_id, failed.mail_message_id.attachment_ids)
 
 
 @tagged("post_install", "-at_install")
