@@ -389,21 +389,8 @@ def received_tally():
         "received_rcpt": sum(msg["rcpt"] for msg in received),
         "received_pdf_parts": sum(msg["pdf"] for msg in received),
         "received_bytes": sum(msg["bytes"] for msg in received),
+        "received_pdf_bytes": sum(msg["pdf_bytes"] for msg in received),
     }
-
-
-def message_pdfs(env, message_ids):
-    """Number and bytes of the PDFs attached to the messages ``message_ids``."""
-    env.cr.execute(
-        """
-        SELECT count(a.id), coalesce(sum(a.file_size), 0)
-          FROM message_attachment_rel r
-          JOIN ir_attachment a ON a.id = r.attachment_id
-         WHERE r.message_id = ANY(%s) AND a.mimetype = 'application/pdf'
-        """,
-        [list(message_ids)],
-    )
-    return env.cr.fetchone()
 
 
 @contextlib.contextmanager
@@ -494,7 +481,6 @@ def probe_sending(env):
         [todo],
     )
     states = dict(env.cr.fetchall())
-    pdfs, pdf_bytes = message_pdfs(env, Communication.browse(todo).mail_message_id.ids)
     return {
         "queued_day": queued_all,
         "selected": len(todo),
@@ -503,8 +489,6 @@ def probe_sending(env):
         "mails_created": mails_created,
         "deliver": figures_of(deliver) | deliver_spent,
         "mail_states": {state: n for state, n in Mail._read_group([], ["state"], ["__count"])},
-        "pdfs": pdfs,
-        "pdf_bytes": pdf_bytes,
         "pdf_alone": pdf_alone,
     } | received_tally()
 
@@ -575,10 +559,6 @@ def probe_oca_sending(env):
         sent = timed(env, send)
     with where_time_goes(env) as deliver_spent:
         deliver = timed(env, lambda: mail_queue(env))
-    messages = env["mail.message"].search(
-        [("model", "=", "credit.control.communication"), ("message_type", "!=", "notification")]
-    )
-    pdfs, pdf_bytes = message_pdfs(env, messages.ids)
     env.cr.execute(
         "SELECT state, count(*) FROM credit_control_line WHERE id = ANY(%s) GROUP BY 1",
         [line_ids],
@@ -589,8 +569,6 @@ def probe_oca_sending(env):
         "line_states": dict(env.cr.fetchall()),
         "send": figures_of(sent) | send_spent,
         "deliver": figures_of(deliver) | deliver_spent,
-        "pdfs": pdfs,
-        "pdf_bytes": pdf_bytes,
     } | received_tally()
 
 
@@ -1015,7 +993,10 @@ def sending_row(size, side, samples):
     received = statistics.median(sample["received"] for sample in samples)
     parts = statistics.median(sample["received_pdf_parts"] for sample in samples)
     pdf_mean = statistics.median(
-        sample["pdf_bytes"] / sample["pdfs"] if sample["pdfs"] else 0 for sample in samples
+        sample["received_pdf_bytes"] / sample["received_pdf_parts"]
+        if sample["received_pdf_parts"]
+        else 0
+        for sample in samples
     )
     mail_mean = statistics.median(
         sample["received_bytes"] / sample["received"] if sample["received"] else 0

@@ -7,18 +7,18 @@ process does not share its interpreter) while the send probe runs:
 
 Every message accepted (after the DATA command, before the 250 reply that
 lets Odoo mark the mail sent) appends one JSON line to FILE: its recipients,
-its size and the number of PDF parts in it. ``READY`` on stdout means that
+its size, and the number and decoded bytes of its PDF parts. ``READY`` on stdout means that
 it listens.
 """
 
 import argparse
+import email
+import email.policy
 import json
 import signal
 import threading
 
 from aiosmtpd.controller import Controller
-
-PDF_PART = b"content-type: application/pdf"
 
 
 class Tally:
@@ -28,11 +28,18 @@ class Tally:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         content = envelope.original_content or envelope.content or b""
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        pdfs = [
+            part.get_payload(decode=True) or b""
+            for part in message.walk()
+            if part.get_content_type() == "application/pdf"
+        ]
         line = json.dumps(
             {
                 "rcpt": len(envelope.rcpt_tos),
                 "bytes": len(content),
-                "pdf": content.lower().count(PDF_PART),
+                "pdf": len(pdfs),
+                "pdf_bytes": sum(map(len, pdfs)),
             }
         )
         with self.lock:
