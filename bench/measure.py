@@ -382,14 +382,26 @@ def mail_queue(env):
 
 
 def received_tally():
-    with open(os.environ["BENCH_SMTP_LOG"], encoding="ascii") as handle:
-        received = [json.loads(line) for line in handle if line.strip()]
+    """What the SMTP sink received; its PDF counts come after (a minute at most)."""
+    path = os.environ["BENCH_SMTP_LOG"]
+
+    def read(name):
+        with open(name, encoding="ascii") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    received = read(path)
+    pdfs = read(path + ".pdf")
+    for _n in range(600):
+        if len(pdfs) >= len(received):
+            break
+        time.sleep(0.1)
+        pdfs = read(path + ".pdf")
     return {
         "received": len(received),
         "received_rcpt": sum(msg["rcpt"] for msg in received),
-        "received_pdf_parts": sum(msg["pdf"] for msg in received),
         "received_bytes": sum(msg["bytes"] for msg in received),
-        "received_pdf_bytes": sum(msg["pdf_bytes"] for msg in received),
+        "received_pdf_parts": sum(msg["pdf"] for msg in pdfs),
+        "received_pdf_bytes": sum(msg["pdf_bytes"] for msg in pdfs),
     }
 
 
@@ -654,7 +666,8 @@ def smtp_sink(args):
     """The SMTP server of bench/smtp_sink.py while the block runs: (port, tally file)."""
     port = free_port()
     tally = os.path.join(tempfile.mkdtemp(prefix="dr_bench_smtp_"), "received.jsonl")
-    open(tally, "w", encoding="ascii").close()
+    for name in (tally, tally + ".pdf"):
+        open(name, "w", encoding="ascii").close()
     sink = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "smtp_sink.py"), "--port", str(port), "--log", tally],
         stdout=subprocess.PIPE,
