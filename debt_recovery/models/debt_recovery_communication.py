@@ -229,7 +229,9 @@ class DebtRecoveryCommunication(models.Model):
                 lambda c, comm=comm, sent_on=sent_on: c.id != comm.id
                 and c.partner_id == comm.partner_id
                 and c.company_id == comm.company_id
-                and ((c.date_sent or c.date), c.id) < (sent_on, comm._origin.id or 0)
+                # Strictly before the day: another currency's reminder of the
+                # same day is not an earlier one.
+                and (c.date_sent or c.date) < sent_on
             )
 
     @api.depends("mail_message_id.notification_ids.notification_status")
