@@ -876,7 +876,8 @@ def write_table(args, results):
     lines = [
         "# Benchmark results",
         "",
-        f"Produced by `scripts/bench.sh measure {' '.join(args.sizes)}` on "
+        f"Produced by `BENCH_RUNS={args.runs} BENCH_SEND={args.send_count} "
+        f"BENCH_SEND_RUNS={args.send_runs} scripts/bench.sh measure {' '.join(args.sizes)}` on "
         f"{date.today().isoformat()}; machine: {machine()}.",
         f"Each figure is the median of {args.runs} runs, each on a fresh copy of the size's "
         "template database after ANALYZE and a CHECKPOINT, in a fresh process. Escalation = "
