@@ -119,9 +119,9 @@ class DebtRecoveryEscalation(models.AbstractModel):
         try:
             # The plan is read after taking the lock: a fresh snapshot.
             today = fields.Date.context_today(self)
-            drafts, total = self._plan(today, companies, partners, limit)
+            drafts, left = self._plan(today, companies, partners, limit)
             if not drafts:
-                return RunResult(0, total, False)
+                return RunResult(0, left, False)
             # The cases, looked up (and the missing ones opened) once for the run.
             case_of = (
                 self.env["debt.recovery.case"]
@@ -137,7 +137,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
                 batch = drafts[start : start + step]
                 self._create_communications(batch, today, send=send, case_of=case_of)
                 done += len(batch)
-            return RunResult(done, total - done, False)
+            return RunResult(done, left, False)
         finally:
             self._unlock()
 
@@ -161,15 +161,18 @@ class DebtRecoveryEscalation(models.AbstractModel):
     # === PLANNING === #
     @api.model
     def _plan(self, today, companies, partners=None, limit=None):
-        """``([Draft], number of customer/currency groups)`` of today."""
+        """``([Draft], customer/currency groups left beyond ``limit``)`` of
+        today; a group with nothing to claim (net of credits, below the
+        tolerance) is no draft and no work left."""
         targets = self._select_targets(today, companies, partners)
         groups = defaultdict(list)
         for item in targets:
             groups[item.customer_id, item.company_id, item.currency_id].append(item)
         keys = sorted(groups, key=lambda k: (k[1], k[0], k[2]))
         todo = keys[:limit] if limit else keys
+        left = len(keys) - len(todo)
         if not todo:
-            return [], len(keys)
+            return [], left
         credits_of = self._credits_by_key(todo)
         # The customers, companies and currencies, browsed together (prefetch).
         Partner, Company, Currency = (
@@ -196,7 +199,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
             )
             if draft:
                 drafts.append(draft)
-        return drafts, len(keys)
+        return drafts, left
 
     @api.model
     def _prepare_draft(self, customer, company, currency, items, credits):
