@@ -132,6 +132,13 @@ class DebtRecoveryCase(models.Model):
         help="Credit notes, unapplied payments and advances of the customer not yet "
         "applied to an invoice, in company currency.",
     )
+    amount_disputed = fields.Monetary(
+        string="Of Which Disputed",
+        compute="_compute_amount_overdue",
+        currency_field="currency_id",
+        help="The part of what is overdue that the customer disputes: counted in the "
+        "overdue amount, but no reminder claims it while the dispute is open.",
+    )
     oldest_overdue_days = fields.Integer(
         string="Days Overdue",
         compute="_compute_oldest_overdue_days",
@@ -237,7 +244,8 @@ class DebtRecoveryCase(models.Model):
         The credits are deducted from what is overdue in their currency, as the
         escalation deducts them from what it claims: ``figures`` holds
         ``overdue``, ``credit`` and ``net`` (``max(0, overdue - credit)``) in
-        the currency, and the same with ``_company`` in company currency.
+        the currency, and the same with ``_company`` in company currency, and
+        ``disputed_company``: the disputed part of the overdue items.
         """
         AccountMoveLine = self.env["account.move.line"]
         cases = self.filtered("id")
@@ -246,14 +254,22 @@ class DebtRecoveryCase(models.Model):
         def values(case, currency):
             return figures[case].setdefault(
                 currency,
-                dict.fromkeys(("overdue", "overdue_company", "credit", "credit_company"), 0.0),
+                dict.fromkeys(
+                    ("overdue", "overdue_company", "credit", "credit_company", "disputed_company"),
+                    0.0,
+                ),
             )
 
         aggregates = ["amount_residual:sum", "amount_residual_currency:sum"]
-        for case, currency, residual, residual_currency in AccountMoveLine._read_group(
-            self._overdue_domain(), ["debt_case_id", "currency_id"], aggregates
+        # Grouped by dispute too: the disputed part comes with the same query.
+        for case, currency, dispute, residual, residual_currency in AccountMoveLine._read_group(
+            self._overdue_domain(), ["debt_case_id", "currency_id", "debt_dispute_id"], aggregates
         ):
-            values(case, currency).update(overdue=residual_currency, overdue_company=residual)
+            figure = values(case, currency)
+            figure["overdue"] += residual_currency
+            figure["overdue_company"] += residual
+            if dispute:
+                figure["disputed_company"] += residual
         for case, currency, residual, residual_currency in AccountMoveLine._read_group(
             [
                 ("debt_case_id", "in", cases.ids),
@@ -299,6 +315,7 @@ class DebtRecoveryCase(models.Model):
                 sum(figure["net_company"] for figure in currencies)
             )
             case.amount_credit = sum(figure["credit_company"] for figure in currencies)
+            case.amount_disputed = sum(figure["disputed_company"] for figure in currencies)
 
     @api.depends("move_line_ids")
     @api.depends_context("tz")

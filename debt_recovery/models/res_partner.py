@@ -117,6 +117,14 @@ class ResPartner(models.Model):
         "invoice, in company currency: deducted from the overdue amount in their "
         "currency (unless the recovery policy keeps them apart).",
     )
+    debt_amount_disputed = fields.Monetary(
+        string="Of Which Disputed",
+        compute="_compute_debt_amounts",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+        help="The part of what is overdue that the customer disputes: counted in the "
+        "overdue amount, but no reminder claims it while the dispute is open.",
+    )
     debt_oldest_overdue_days = fields.Integer(
         string="Oldest Days Overdue",
         compute="_compute_debt_amounts",
@@ -197,6 +205,7 @@ class ResPartner(models.Model):
             partner.debt_amount_due = amounts.get("due", 0.0)
             partner.debt_amount_overdue = amounts.get("overdue", 0.0)
             partner.debt_amount_credit = amounts.get("credit", 0.0)
+            partner.debt_amount_disputed = amounts.get("disputed", 0.0)
             partner.debt_oldest_overdue_days = (
                 (today - amounts["oldest"]).days if amounts.get("oldest") else 0
             )
@@ -214,7 +223,8 @@ class ResPartner(models.Model):
 
         :return: {commercial partner: {"due": open balance (net of credits),
                  "overdue": net overdue, "overdue_gross": overdue before credits,
-                 "credit": open credits (positive), "oldest": oldest overdue due
+                 "credit": open credits (positive), "disputed": overdue and
+                 disputed (part of the overdue), "oldest": oldest overdue due
                  date in a currency still owing something overdue, or None,
                  "move_ids": the overdue entries' ids}}, amounts in company
                  currency.
@@ -233,6 +243,9 @@ class ResPartner(models.Model):
             AccountMoveLine._debt_overdue_domain(today)
         ).where_clause
         credit = AccountMoveLine._where_calc([("amount_residual", "<", 0)]).where_clause
+        disputed = AccountMoveLine._where_calc(
+            [*AccountMoveLine._debt_overdue_domain(today), ("debt_dispute_id", "!=", False)]
+        ).where_clause
 
         def column(fname):
             return AccountMoveLine._field_to_sql(query.table, fname, query)
@@ -246,6 +259,7 @@ class ResPartner(models.Model):
                 SQL("-SUM(%s) FILTER (WHERE %s)", column("amount_residual"), credit),
                 SQL("MIN(%s) FILTER (WHERE %s)", column("date_maturity"), overdue),
                 SQL("ARRAY_AGG(DISTINCT %s) FILTER (WHERE %s)", column("move_id"), overdue),
+                SQL("SUM(%s) FILTER (WHERE %s)", column("amount_residual"), disputed),
             )
         )
         partners = self.browse(row[0] for row in rows)
@@ -254,7 +268,7 @@ class ResPartner(models.Model):
         )
         receivable = {}
         for partner, row in zip(partners, rows, strict=True):
-            _id, due, late, credit_amount, oldest, move_ids = row
+            _id, due, late, credit_amount, oldest, move_ids, disputed_amount = row
             commercial = partner.commercial_partner_id
             amounts = receivable.setdefault(
                 commercial,
@@ -263,6 +277,7 @@ class ResPartner(models.Model):
                     "overdue": 0.0,
                     "overdue_gross": 0.0,
                     "credit": 0.0,
+                    "disputed": 0.0,
                     "oldest": None,
                     "move_ids": [],
                 },
@@ -273,6 +288,7 @@ class ResPartner(models.Model):
             amounts["overdue"] += company.currency_id.round(net)
             amounts["overdue_gross"] += late
             amounts["credit"] += credit_amount
+            amounts["disputed"] += disputed_amount or 0.0
             if (
                 oldest
                 and not company.currency_id.is_zero(net)

@@ -41,6 +41,12 @@ class TestDispute(DebtRecoveryCommon):
         self.assertEqual(comm.line_ids.move_id, other, "The disputed invoice is not reminded.")
         case = self._case_of(self.customer)
         self.assertNotEqual(case.stage_kind, "disputed", "Only part of the debt is disputed.")
+        # The case, the board card and the customer's panel show it apart.
+        self.assertEqual((case.amount_overdue, case.amount_disputed), (400.0, 300.0))
+        self.customer.invalidate_recordset()
+        self.assertEqual(
+            (self.customer.debt_amount_overdue, self.customer.debt_amount_disputed), (400.0, 300.0)
+        )
         Statement = self.env["report.debt_recovery.report_statement_of_account"]
         statement = Statement._get_statement_data(self.customer)["currencies"][0]
         self.assertEqual(statement["disputed"], 300.0)
