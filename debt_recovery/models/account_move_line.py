@@ -65,8 +65,19 @@ class AccountMoveLine(models.Model):
         readonly=True,
         ondelete="set null",
     )
+    debt_credit_deducted = fields.Monetary(
+        string="Deducted",
+        compute="_compute_debt_credit_deducted",
+        currency_field="currency_id",
+        help="What this open credit takes off the amount claimed (positive).",
+    )
 
     # === COMPUTE METHODS === #
+    @api.depends("amount_residual_currency")
+    def _compute_debt_credit_deducted(self):
+        for line in self:
+            line.debt_credit_deducted = max(0.0, -line.amount_residual_currency)
+
     @api.depends("debt_communication_line_ids.level_id", "debt_communication_line_ids.level_date")
     def _compute_debt_level(self):
         latest = self._debt_last_levels()

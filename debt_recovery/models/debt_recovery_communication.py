@@ -266,8 +266,10 @@ class DebtRecoveryCommunication(models.Model):
         pending = self.filtered(lambda c: c.state == "to_approve")
         if not pending:
             raise UserError(self.env._("Only communications waiting for approval can be approved."))
-        pending.write({"approved_by_id": self.env.uid})
         pending._send()
+        # Only those that left were approved into sending: one cancelled at
+        # approval (paid meanwhile) says why, not who approved it.
+        pending.filtered(lambda c: c.state == "sent").write({"approved_by_id": self.env.uid})
         return pending._notify_outcome()
 
     def action_retry(self):
@@ -829,6 +831,26 @@ class DebtRecoveryCommunication(models.Model):
             pdf, _fmt = Report._render_qweb_pdf(letter.level_id.report_id, letter.ids)
             pdfs.append(pdf)
         return pdfs[0] if len(pdfs) == 1 else merge_pdf(pdfs)
+
+    def _credit_label(self, credit):
+        """How the customer reads the credit ``credit`` deducted: a credit note
+        by its number, a payment by its date and reference."""
+        self.ensure_one()
+        move = credit.move_id
+        if move.move_type == "out_refund":
+            return self.env._("Less credit note %(name)s", name=move.name)
+        if move.origin_payment_id or move.statement_line_id:
+            reference = move.origin_payment_id.memo or move.ref or move.name
+            return self.env._(
+                "Less your payment of %(date)s (%(ref)s)",
+                date=format_date(self.env, credit.date),
+                ref=reference,
+            )
+        return self.env._(
+            "Less credit %(name)s of %(date)s",
+            name=move.name,
+            date=format_date(self.env, credit.date),
+        )
 
     def _disputed_lines(self):
         """The customer's disputed items in this currency: shown apart, not claimed."""

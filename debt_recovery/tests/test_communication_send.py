@@ -105,6 +105,7 @@ class TestCommunicationSend(DebtRecoveryCommon):
         self.assertIn(invoice.name, comm.cancel_reason)
         self.assertIn("paid", comm.cancel_reason)
         self.assertFalse(comm.mail_message_id, "Never sent.")
+        self.assertFalse(comm.approved_by_id, "Cancelled at approval: nobody approved it out.")
         self.assertFalse(comm.line_ids)
         self.assertEqual(action["tag"], "display_notification", "The collector is told.")
         self.assertIn(comm.cancel_reason, action["params"]["message"])
@@ -125,6 +126,7 @@ class TestCommunicationSend(DebtRecoveryCommon):
         refund = self._refund(self.customer, 200.0)
         comm.action_approve()
         self.assertEqual(comm.state, "sent")
+        self.assertEqual(comm.approved_by_id, self.env.user, "Sent: its approver is kept.")
         self.assertEqual(comm.credit_line_ids, self._receivable(refund))
         self.assertEqual(comm.amount_credit, 200.0)
         self.assertEqual(comm.amount_overdue, 500.0)
@@ -142,6 +144,29 @@ class TestCommunicationSend(DebtRecoveryCommon):
         covered.action_approve()
         self.assertEqual(covered.state, "cancelled", "The credits cover what it claimed.")
         self.assertIn("credits", covered.cancel_reason)
+
+    def test_credits_labelled_by_kind_and_deducted_positive(self):
+        self.friendly.needs_approval = True
+        self._invoice(self.customer, 500.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        refund = self._refund(self.customer, 100.0)
+        payment = self._unapplied_payment(self.customer, 50.0)
+        comm.action_approve()
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(comm.amount_credit, 150.0)
+        self.assertIn(f"Less credit note {refund.name}", comm.sent_body)
+        self.assertIn("Less your payment of", comm.sent_body)
+        self.assertNotIn(f"Less credit {payment.move_id.name}", comm.sent_body)
+        letter = comm.letter_attachment_id.raw.decode()
+        self.assertIn(f"Less credit note {refund.name}", letter)
+        self.assertIn("Less your payment of", letter)
+        self.assertNotIn(f"Less credit {payment.move_id.name}", letter)
+        # The form shows what is deducted as the communication counts it: positive.
+        self.assertEqual(sorted(comm.credit_line_ids.mapped("debt_credit_deducted")), [50.0, 100.0])
+        self.assertEqual(
+            sum(comm.credit_line_ids.mapped("debt_credit_deducted")), comm.amount_credit
+        )
 
     def test_below_minimum_after_partial_payment_is_cancelled(self):
         self.friendly.write({"needs_approval": True, "min_amount": 100.0})
