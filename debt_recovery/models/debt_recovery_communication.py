@@ -166,6 +166,20 @@ class DebtRecoveryCommunication(models.Model):
         help="The PDF exactly as it was emailed or first printed. Reprints are "
         "this copy, marked as a duplicate.",
     )
+    email_attachment_id = fields.Many2one(
+        comodel_name="ir.attachment",
+        string="Document as Emailed",
+        readonly=True,
+        copy=False,
+        ondelete="restrict",
+        help="The PDF attached to the email, kept as the record of the email when "
+        "the letter printed later had to be rendered anew.",
+    )
+    email_checksum = fields.Char(
+        string="Emailed Document Checksum (SHA-1)",
+        readonly=True,
+        copy=False,
+    )
     letter_checksum = fields.Char(
         string="Document Checksum (SHA-1)",
         readonly=True,
@@ -324,7 +338,9 @@ class DebtRecoveryCommunication(models.Model):
         if not letters:
             raise UserError(self.env._("There is no letter to print in the selection."))
         letters._prepare_letters()
-        letters = letters.filtered(lambda c: c.state == "sent" and c.letter_attachment_id)
+        letters = letters.filtered(
+            lambda c: c.state == "sent" and c.letter_state != "none" and c.letter_attachment_id
+        )
         if not letters:
             return self._notify_outcome()
         attachment = self.env["ir.attachment"].create(
@@ -358,7 +374,9 @@ class DebtRecoveryCommunication(models.Model):
         if not letters:
             raise UserError(self.env._("There is no letter to print in the selection."))
         letters._prepare_letters()
-        letters.filtered(lambda c: c.state == "sent" and c.letter_attachment_id)._mark_printed()
+        letters.filtered(
+            lambda c: c.state == "sent" and c.letter_state != "none" and c.letter_attachment_id
+        )._mark_printed()
         return letters._notify_outcome()
 
     # === BUSINESS METHODS === #
@@ -416,7 +434,12 @@ class DebtRecoveryCommunication(models.Model):
         document = self.letter_attachment_id
         if document and not self.date_sent:
             # Rendered for a sending that did not happen: a retry renders anew.
-            vals.update(letter_attachment_id=False, letter_checksum=False)
+            vals.update(
+                letter_attachment_id=False,
+                letter_checksum=False,
+                email_attachment_id=False,
+                email_checksum=False,
+            )
         self.write(vals)
         if document and not self.date_sent:
             # sudo: the system's own copy, as when it was made.
@@ -436,6 +459,20 @@ class DebtRecoveryCommunication(models.Model):
         ] + [
             self.env._("%(name)s: failed, %(reason)s", name=comm.name, reason=comm.failure_reason)
             for comm in failed
+        ]
+        unprinted = self.filtered(
+            lambda c: c.state == "sent"
+            and c.channel_letter
+            and c.letter_state == "none"
+            and c.cancel_reason
+        )
+        messages += [
+            self.env._(
+                "%(name)s: letter not printed (the email stays sent), %(reason)s",
+                name=comm.name,
+                reason=comm.cancel_reason,
+            )
+            for comm in unprinted
         ]
         if not messages:
             return True
@@ -647,6 +684,123 @@ class DebtRecoveryCommunication(models.Model):
         first = first._recheck_claims()
         first._store_documents()
         first.filtered(lambda c: not c.date_sent).date_sent = fields.Date.context_today(self)
+        # Emailed before, printed now: the letter leaves today, so it is
+        # checked today; the email's PDF stays the record of the email.
+        emailed = self.filtered(
+            lambda c: c.state == "sent"
+            and c.letter_state == "to_print"
+            and c.letter_attachment_id
+            and c.letter_attachment_id == c.email_attachment_id
+        )
+        if emailed:
+            emailed._recheck_letters_after_email()
+
+    def _recheck_letters_after_email(self):
+        """Check the letters of emailed communications at their first print.
+
+        Unchanged since the email: the stored copy is printed as is. Changed
+        (items paid, partly paid, disputed, in a plan or promised, credits
+        moved): the letter is rendered anew and kept as its own document, and
+        the chatter says what changed. Nothing left to claim: the letter is
+        not printed (the email stays sent) and the communication says why.
+        """
+        before = {
+            comm: (
+                {line.id: line.amount_residual_currency for line in comm.line_ids},
+                set(comm.credit_line_ids.ids),
+                comm.amount_credit,
+            )
+            for comm in self
+        }
+        today = fields.Date.context_today(self)
+        reasons = {
+            "cancelled": self.env._("cancelled"),
+            "paid": self.env._("paid"),
+            "disputed": self.env._("disputed"),
+            "plan": self.env._("in a payment plan"),
+            "promise": self.env._("promised"),
+            "excluded": self.env._("excluded from reminders"),
+        }
+        keys = {
+            (comm.partner_id.commercial_partner_id.id, comm.company_id.id, comm.currency_id.id)
+            for comm in self
+            if comm.policy_id.net_credits
+        }
+        credits = self.env["debt.recovery.escalation"]._credits_by_key(keys)
+        to_drop = self.env["debt.recovery.communication.line"]
+        rerender = self.browse()
+        for comm in self:
+            lines_before, credits_before, credit_amount_before = before[comm]
+            kept, dropped = comm._refresh_lines(today, reasons)
+            key = (
+                comm.partner_id.commercial_partner_id.id,
+                comm.company_id.id,
+                comm.currency_id.id,
+            )
+            credit = credits.get(key, NO_CREDITS) if comm.policy_id.net_credits else NO_CREDITS
+            reason = comm._cancel_reason(kept, dropped, credit)
+            if reason:
+                comm.write({"letter_state": "none", "cancel_reason": reason})
+                comm._thread().message_post(
+                    body=self.env._(
+                        "Letter %(level)s not printed (the email stays sent): %(reason)s",
+                        level=comm.level_id.name,
+                        reason=reason,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+                continue
+            changes = list(dropped)
+            for line in kept:
+                old = lines_before[line.id]
+                if line.currency_id.compare_amounts(old, line.amount_residual_currency):
+                    changes.append(
+                        self.env._(
+                            "%(item)s: %(old)s now %(new)s",
+                            item=line.move_line_id.move_id.name,
+                            old=format_amount(self.env, old, line.currency_id),
+                            new=format_amount(
+                                self.env, line.amount_residual_currency, line.currency_id
+                            ),
+                        )
+                    )
+            amount_credit = comm.currency_id.round(credit.amount_currency)
+            if set(credit.line_ids) != credits_before or comm.currency_id.compare_amounts(
+                amount_credit, credit_amount_before
+            ):
+                comm.write(
+                    {
+                        "credit_line_ids": [Command.set(list(credit.line_ids))],
+                        "amount_credit": amount_credit,
+                    }
+                )
+                changes.append(
+                    self.env._(
+                        "credits deducted %(old)s now %(new)s",
+                        old=format_amount(self.env, credit_amount_before, comm.currency_id),
+                        new=format_amount(self.env, amount_credit, comm.currency_id),
+                    )
+                )
+            if not changes:
+                continue
+            to_drop |= comm.line_ids - kept
+            rerender |= comm
+            comm.message_post(
+                body=self.env._(
+                    "Letter checked at printing, changed since the email of %(date)s: "
+                    "%(changes)s.",
+                    date=format_date(self.env, comm.date_sent),
+                    changes="; ".join(changes),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        if to_drop:
+            # sudo: as in ``_recheck_claims``.
+            to_drop.sudo().unlink()
+        if rerender:
+            # The email's PDF stays on ``email_attachment_id``; the letter gets its own.
+            rerender.write({"letter_attachment_id": False, "letter_checksum": False})
+            rerender._store_documents()
 
     def _mark_printed(self):
         self.write({"letter_state": "printed"})
@@ -886,6 +1040,12 @@ class DebtRecoveryCommunication(models.Model):
         attachments = []
         if self._document_report():
             self.with_context(lang=lang)._store_documents()
+            self.write(
+                {
+                    "email_attachment_id": self.letter_attachment_id.id,
+                    "email_checksum": self.letter_checksum,
+                }
+            )
         if self.level_id.attach_invoices:
             invoice_report = self.env.ref("account.account_invoices")
             for invoice in self.line_ids.move_id.filtered(lambda m: m.is_invoice()):
@@ -902,7 +1062,7 @@ class DebtRecoveryCommunication(models.Model):
             email_from=rendered.get("email_from") or None,
             partner_ids=self.contact_id.ids,
             attachments=attachments,
-            attachment_ids=self.letter_attachment_id.ids,
+            attachment_ids=self.email_attachment_id.ids,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )

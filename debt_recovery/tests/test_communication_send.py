@@ -226,6 +226,69 @@ class TestCommunicationSend(DebtRecoveryCommon):
             attachments,
         )
 
+    def test_emailed_letter_checked_at_its_first_print(self):
+        self.friendly.channel_letter = True
+        paid = self._invoice(self.customer, 100.0, days_late=10)
+        partly = self._invoice(self.customer, 300.0, days_late=11)
+        self._run()
+        comm = self._comm()
+        self.assertEqual((comm.state, comm.letter_state), ("sent", "to_print"))
+        emailed = comm.email_attachment_id
+        self.assertTrue(emailed)
+        self.assertEqual(comm.letter_attachment_id, emailed)
+        self.assertIn(emailed, comm.mail_message_id.attachment_ids)
+        emailed_raw = emailed.raw
+        self.assertIn(paid.name.encode(), emailed_raw)
+
+        self._pay(paid)
+        self._pay(partly, amount=100.0)
+        comm.action_print_letters()
+        self.assertEqual(comm.letter_state, "printed")
+        self.assertEqual(comm.state, "sent", "The email stays sent.")
+        self.assertEqual(comm.line_ids.move_id, partly, "The paid invoice is not claimed.")
+        self.assertEqual(comm.line_ids.amount_residual_currency, 200.0)
+        letter = comm.letter_attachment_id
+        self.assertNotEqual(letter, emailed, "Rendered anew at printing, kept apart.")
+        self.assertEqual(comm.letter_checksum, letter.checksum)
+        self.assertEqual(comm.email_attachment_id, emailed)
+        self.assertEqual(emailed.raw, emailed_raw, "The email's PDF stays as it left.")
+        self.assertEqual(comm.email_checksum, emailed.checksum)
+        self.assertNotIn(paid.name.encode(), letter.raw)
+        self.assertIn(partly.name.encode(), letter.raw)
+        self.assertTrue(
+            any("since the email" in body for body in comm.message_ids.mapped("body")),
+            "The chatter says what changed since the email.",
+        )
+        # A reprint is the stored letter, marked DUPLICATE.
+        action = comm.action_print_letters()
+        reprint = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        self.assertTrue(reprint.raw.startswith(b"DUPLICATE"))
+        self.assertIn(letter.raw, reprint.raw)
+
+    def test_emailed_letter_unchanged_prints_the_stored_copy(self):
+        self.friendly.channel_letter = True
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        emailed = comm.email_attachment_id
+        comm.action_mark_printed()
+        self.assertEqual(comm.letter_state, "printed")
+        self.assertEqual(comm.letter_attachment_id, emailed, "Nothing changed: the same copy.")
+
+    def test_emailed_letter_with_nothing_left_is_not_printed(self):
+        self.friendly.channel_letter = True
+        invoice = self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        self._pay(invoice)
+        action = comm.action_print_letters()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("not printed", action["params"]["message"])
+        self.assertEqual(comm.state, "sent", "The email stays sent.")
+        self.assertEqual(comm.letter_state, "none")
+        self.assertIn(invoice.name, comm.cancel_reason)
+        self.assertTrue(comm.line_ids, "The email's claim stays on record.")
+
     def test_letter_with_nothing_left_is_not_printed(self):
         invoice = self._invoice(self.paper, 100.0, days_late=10)
         self._run(partners=self.paper)
