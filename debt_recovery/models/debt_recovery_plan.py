@@ -179,7 +179,9 @@ class DebtRecoveryPlan(models.Model):
 
     # === ACTION METHODS === #
     def action_propose(self):
-        self.filtered(lambda p: p.state == "draft").write({"state": "proposed"})
+        if any(plan.state != "draft" for plan in self):
+            raise UserError(self.env._("Only a draft plan can be proposed."))
+        self.write({"state": "proposed"})
 
     def action_activate(self):
         today = fields.Date.context_today(self)
@@ -197,6 +199,8 @@ class DebtRecoveryPlan(models.Model):
             plan._debt_start_pause(plan.move_line_ids, f"{note} {fee_note}".strip())
 
     def action_cancel(self):
+        if any(plan.state not in ("draft", "proposed", "active") for plan in self):
+            raise UserError(self.env._("Only a draft, proposed or active plan can be cancelled."))
         for plan in self.filtered(lambda p: p.state == "active"):
             plan._end("cancelled")
         self.filtered(lambda p: p.state in ("draft", "proposed")).write({"state": "cancelled"})

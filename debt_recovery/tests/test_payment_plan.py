@@ -278,6 +278,26 @@ class TestPaymentPlan(DebtRecoveryCommon):
         self.assertTrue(any("waived" in body for body in plan.message_ids.mapped("body")))
         self.assertEqual(self._case_of(self.customer).stage_id, self.stage_current)
 
+    def test_actions_refuse_a_plan_in_the_wrong_state(self):
+        _invoice, plan = self._fee_plan()
+        fee = plan.fee_move_id
+        with self.assertRaisesRegex(UserError, "Only a draft plan can be proposed"):
+            plan.action_propose()
+        self.assertEqual(plan.state, "active")
+        plan.action_cancel()
+        refund = fee.reversal_move_ids
+        self.assertEqual(len(refund), 1)
+        messages = len(plan.message_ids)
+        with self.assertRaisesRegex(
+            UserError, "Only a draft, proposed or active plan can be cancelled"
+        ):
+            plan.action_cancel()
+        with self.assertRaisesRegex(UserError, "Only a draft or proposed plan can be activated"):
+            plan.action_activate()
+        self.assertEqual(plan.state, "cancelled")
+        self.assertEqual(fee.reversal_move_ids, refund, "The fee is not reversed twice.")
+        self.assertEqual(len(plan.message_ids), messages)
+
     def test_cancelled_plan_keeps_a_partly_paid_fee(self):
         _invoice, plan = self._fee_plan()
         fee = plan.fee_move_id
