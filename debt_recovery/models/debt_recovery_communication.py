@@ -20,6 +20,8 @@ SEND_BATCH_SIZE = 100
 COMMUNICATION_STATES = [
     ("queued", "To Send"),
     ("to_approve", "To Approve"),
+    # A letter-only communication: it leaves when it is printed.
+    ("to_print", "To Print"),
     ("sent", "Sent"),
     ("failed", "Failed"),
     ("skipped", "Skipped"),
@@ -283,7 +285,9 @@ class DebtRecoveryCommunication(models.Model):
         pending._send()
         # Only those that left were approved into sending: one cancelled at
         # approval (paid meanwhile) says why, not who approved it.
-        pending.filtered(lambda c: c.state == "sent").write({"approved_by_id": self.env.uid})
+        pending.filtered(lambda c: c.state in ("sent", "to_print")).write(
+            {"approved_by_id": self.env.uid}
+        )
         return pending._notify_outcome()
 
     def action_retry(self):
@@ -417,6 +421,11 @@ class DebtRecoveryCommunication(models.Model):
 
     def _send_one(self, today):
         self.ensure_one()
+        if self.channel_letter and not self.channel_email and not self.channel_phone:
+            # A letter alone leaves when it is printed (``_prepare_letters``):
+            # not sent, logged nor escalated before; the cron no longer picks it.
+            self.write({"state": "to_print", "letter_state": "to_print"})
+            return
         if self.channel_email:
             self._send_email()
         if self.channel_letter:
@@ -677,13 +686,21 @@ class DebtRecoveryCommunication(models.Model):
         rendered once and kept. Those whose document already left (by email,
         or printed before) are kept as they are."""
         first = self.filtered(
-            lambda c: c.state == "sent"
+            lambda c: c.state in ("sent", "to_print")
             and c.letter_state == "to_print"
             and not c.letter_attachment_id
         )
         first = first._recheck_claims()
         first._store_documents()
-        first.filtered(lambda c: not c.date_sent).date_sent = fields.Date.context_today(self)
+        today = fields.Date.context_today(self)
+        first.filtered(lambda c: not c.date_sent).date_sent = today
+        # Letters alone leave now: sent, logged and escalated at printing.
+        leaving = first.filtered(lambda c: c.state == "to_print")
+        if leaving:
+            leaving.write({"state": "sent"})
+            for comm in leaving:
+                comm._log_on_customer()
+                comm.case_id._escalate_stage(comm.level_id.stage_id)
         # Emailed before, printed now: the letter leaves today, so it is
         # checked today; the email's PDF stays the record of the email.
         emailed = self.filtered(

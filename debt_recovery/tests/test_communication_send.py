@@ -289,6 +289,23 @@ class TestCommunicationSend(DebtRecoveryCommon):
         self.assertIn(invoice.name, comm.cancel_reason)
         self.assertTrue(comm.line_ids, "The email's claim stays on record.")
 
+    def test_letter_alone_leaves_when_printed(self):
+        self._invoice(self.paper, 100.0, days_late=10)
+        self._run(partners=self.paper)
+        letter = self._comm(self.paper)
+        self.assertEqual((letter.state, letter.letter_state), ("to_print", "to_print"))
+        self.assertFalse(letter.date_sent, "Not sent before it is printed.")
+        self.assertFalse(
+            any("(letter)" in body for body in self.paper.message_ids.mapped("body")),
+            "Not logged on the customer before it left.",
+        )
+        self.Communication._cron_send_queued()
+        self.assertEqual(letter.state, "to_print", "The send cron leaves it alone.")
+        letter.action_print_letters()
+        self.assertEqual((letter.state, letter.letter_state), ("sent", "printed"))
+        self.assertEqual(letter.date_sent, self.today)
+        self.assertTrue(any("(letter)" in body for body in self.paper.message_ids.mapped("body")))
+
     def test_letter_with_nothing_left_is_not_printed(self):
         invoice = self._invoice(self.paper, 100.0, days_late=10)
         self._run(partners=self.paper)
@@ -297,6 +314,11 @@ class TestCommunicationSend(DebtRecoveryCommon):
         action = letter.action_print_letters()
         self.assertEqual(action["tag"], "display_notification")
         self.assertEqual(letter.state, "cancelled")
+        self.assertFalse(letter.date_sent, "It never left.")
+        self.assertFalse(
+            any("(letter)" in body for body in self.paper.message_ids.mapped("body")),
+            "Never logged as sent.",
+        )
         self.assertNotEqual(letter.letter_state, "printed")
         self.assertFalse(letter.letter_attachment_id)
         with self.assertRaises(UserError):

@@ -227,6 +227,7 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertNotIn(due_today.name, past)
         self.assertIn("Due today", rest)
         self.assertIn(refund.name, rest, "The credit deducted is shown.")
+        self.assertIn(f"Less credit note {refund.name}", rest, "Named by its kind.")
         for amount in ("1,300.00", "250.00", "1,050.00"):
             self.assertIn(amount, rest)
         history = html.partition("Our previous reminders:")[2].partition("</p>")[0]
@@ -235,6 +236,23 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         document = letter.letter_attachment_id.raw
         self.assertTrue(document.startswith(b"%PDF-"))
         self.assertEqual(self._pages(document), 1)
+
+    def test_letter_names_each_credit_by_its_kind(self):
+        paper = self.env["res.partner"].create({"name": "Paper Credits", "is_company": True})
+        self._invoice(paper, 1000.0, days_late=10)
+        refund = self._credit_note(paper, 50.0)
+        payment = self._unapplied_payment(paper, 100.0)
+        self.Communication._run_escalation(self.company, partners=paper)
+        letter = self.Communication.search([("partner_id", "=", paper.id)])
+        letter.with_context(force_report_rendering=True).action_print_letters()
+        self.assertEqual(letter.amount_credit, 150.0)
+        document = letter.letter_attachment_id.raw
+        self.assertTrue(document.startswith(b"%PDF-"))
+        text = " ".join(self._html(self.letter, letter).split())
+        self.assertIn(f"Less credit note {refund.name}", text)
+        self.assertIn("Less your payment of", text)
+        self.assertNotIn(f"Less credit {payment.move_id.name}", text)
+        self.assertIn("850.00", text, "The net amount due.")
 
     def test_emailed_letter_is_the_kept_attachment(self):
         comm = self.comms.filtered(lambda c: c.channel_email and c.channel_letter)[:1]
