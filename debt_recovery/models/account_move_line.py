@@ -136,7 +136,11 @@ class AccountMoveLine(models.Model):
                 reason = self.env._("No reminders for this customer")
             elif customer.debt_do_not_contact:
                 reason = self.env._("Customer not to be contacted")
-            elif line.debt_case_id.stage_id and line.debt_case_id.stage_kind not in LADDER_KINDS:
+            elif (
+                line.debt_case_id.stage_id
+                and not line.debt_case_id.is_closed
+                and line.debt_case_id.stage_kind not in LADDER_KINDS
+            ):
                 reason = self.env._(
                     "Case in stage %(stage)s", stage=line.debt_case_id.stage_id.name
                 )

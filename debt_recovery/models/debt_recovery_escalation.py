@@ -254,10 +254,13 @@ class DebtRecoveryEscalation(models.AbstractModel):
             ("debt_plan_id", "=", False),
             ("move_id.debt_no_reminder", "!=", True),
             ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
-            # A case in any other stage kind (a dispute, a plan, a promise,
-            # an agency or legal hand-off) holds it.
+            # An open case in any other stage kind (a dispute, a plan, a
+            # promise, an agency or legal hand-off, a write-off) holds it; an
+            # item still on a closed case (overdue again) is reminded.
+            "|",
             "|",
             ("debt_case_id", "=", False),
+            ("debt_case_id.is_closed", "=", True),
             ("debt_case_id.stage_kind", "in", LADDER_KINDS),
         ]
 

@@ -308,6 +308,14 @@ class TestEscalation(DebtRecoveryCommon):
         self.assertEqual(self._comms().amount_total, 500.0)
         self.assertEqual(self._comms().line_ids.move_id, invoice)
 
+    def test_item_on_a_closed_case_is_reminded(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        case = self._case_of(self.customer)
+        case.with_context(debt_recovery_skip_sync=True).stage_id = self.stage_closed
+        self.assertTrue(case.is_closed)
+        self._run()
+        self.assertEqual(self._comms().level_id, self.friendly, "A closed case holds nothing.")
+
     def test_net_amount_below_tolerance_sends_nothing(self):
         self.friendly.min_amount = 100.0
         self._invoice(self.customer, 150.0, days_late=10)
