@@ -1,2 +1,1 @@
-from . import debt_recovery_letters_batch
 from . import debt_recovery_statement_of_account

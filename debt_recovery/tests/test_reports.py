@@ -115,6 +115,29 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         comms.with_context(force_report_rendering=True)._send()
         self.assertEqual(set(comms.mapped("state")), {"sent"})
 
+    def _text(self, pdf):
+        return subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+
+    def test_emails_rendered_together_each_keep_their_own_letter(self):
+        """Sent together, the PDFs are rendered in one go and cut apart: each
+        communication keeps its own letter, with the letterhead and its own
+        page numbers, and nothing of another customer's."""
+        self._send(self.comms)
+        names = {comm: comm.line_ids.move_id.name for comm in self.comms}
+        for comm in self.comms:
+            pdf = comm.letter_attachment_id.raw
+            self.assertTrue(pdf.startswith(b"%PDF-"))
+            self.assertEqual(self._pages(pdf), 1)
+            text = " ".join(self._text(pdf).split())
+            self.assertIn(names[comm], text)
+            for other in self.comms - comm:
+                self.assertNotIn(names[other], text, "Another customer's invoice.")
+            self.assertIn(self.company.name, text, "The letterhead.")
+            self.assertIn("1 / 1", text, "Page numbers of the letter itself.")
+            self.assertEqual(comm.email_attachment_id, comm.letter_attachment_id)
+
     def test_letters_printed_in_batch_as_one_pdf(self):
         self._send(self.comms)
         letters = self.comms.filtered("channel_letter")
