@@ -1,3 +1,5 @@
+from . import debt_recovery_number_mixin
+from . import debt_recovery_workflow_mixin
 from . import debt_recovery_stage
 from . import debt_recovery_case
 from . import debt_recovery_policy

@@ -8,15 +8,25 @@ from odoo.tools import SQL, format_amount
 
 from ..tools import bulk_create, bulk_log_note
 from .debt_recovery_stage import HOLD_KINDS, LADDER_KINDS, RECORD_HOLD_FIELDS
+from .debt_recovery_workflow_mixin import workflow_step
 
 
 class DebtRecoveryCase(models.Model):
     _name = "debt.recovery.case"
     _description = "Recovery Case"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "debt.recovery.workflow.mixin"]
     _order = "priority desc, oldest_due_date, id desc"
     _check_company_auto = True
     _rec_names_search = ["name", "partner_id.complete_name", "partner_id.ref"]
+    # The stage moves by hand (the board, the stage change wizard) with its
+    # checks; what follows from the moves does not.
+    _debt_workflow_fields = (
+        "is_closed",
+        "stage_kind",
+        "date_closed",
+        "stage_before_pause_id",
+        "date_last_stage_update",
+    )
 
     # === FIELDS === #
     name = fields.Char(
@@ -503,6 +513,10 @@ class DebtRecoveryCase(models.Model):
                 vals["name"] = name or self.env._("New")
         cases = super().create(vals_list)
         cases._attach_open_lines()
+        # Opened in a stage that records make (the board's column): as a move there.
+        for stage, group in cases.grouped("stage_id").items():
+            if stage.kind in RECORD_HOLD_FIELDS and not self._debt_workflow_unlocked():
+                group._check_stage_move(stage)
         return cases
 
     @api.model
@@ -537,7 +551,23 @@ class DebtRecoveryCase(models.Model):
     def write(self, vals):
         if "stage_id" not in vals:
             return super().write(vals)
-        vals["date_last_stage_update"] = fields.Datetime.now()
+        # The caller's own values, before those that follow from the move.
+        self._debt_check_workflow_vals([vals])
+        # A move by hand (the form, the board, the stage change wizard, the
+        # case sync): it must agree with the records, and says what it holds.
+        stage = self.env["debt.recovery.stage"].browse(vals["stage_id"])
+        moved = self.filtered(lambda case: case.stage_id != stage)
+        moved._check_stage_move(stage)
+        before = {case: case.stage_id for case in moved}
+        result = self._debt_move_stage(vals)
+        moved._log_stage_move(before, stage)
+        return result
+
+    def _debt_move_stage(self, vals):
+        """Write ``vals`` (with a ``stage_id``) and what follows from the move,
+        unchecked: a move by hand is checked by ``write``; a dispute, a promise
+        or a plan moves the case itself, and logs why."""
+        vals = dict(vals, date_last_stage_update=fields.Datetime.now())
         stage = self.env["debt.recovery.stage"].browse(vals["stage_id"])
         if stage.is_closing:
             vals.setdefault("date_closed", fields.Date.context_today(self))
@@ -545,17 +575,8 @@ class DebtRecoveryCase(models.Model):
             vals["date_closed"] = False
         if stage.kind in LADDER_KINDS:
             vals.setdefault("stage_before_pause_id", False)
-        if self.env.context.get("debt_recovery_record_move"):
-            # Moved by a dispute, a promise or a plan, which log why.
+        with workflow_step():
             return super().write(vals)
-        # A move by hand (the form, the board, the stage change wizard, the
-        # case sync): it must agree with the records, and says what it holds.
-        moved = self.filtered(lambda case: case.stage_id != stage)
-        moved._check_stage_move(stage)
-        before = {case: case.stage_id for case in moved}
-        result = super().write(vals)
-        moved._log_stage_move(before, stage)
-        return result
 
     # === MAIL THREAD === #
     def _track_subtype(self, init_values):
@@ -965,9 +986,7 @@ class DebtRecoveryCase(models.Model):
             return
         cases = self.filtered(lambda c: c.stage_kind in LADDER_KINDS)
         for before, group in cases.grouped("stage_id").items():
-            group.with_context(debt_recovery_record_move=True).write(
-                {"stage_before_pause_id": before.id, "stage_id": stage.id}
-            )
+            group._debt_move_stage({"stage_before_pause_id": before.id, "stage_id": stage.id})
 
     def _resume_stage(self, kind):
         """Back onto the ladder, to the stage the case had reached, after a pause
@@ -985,7 +1004,7 @@ class DebtRecoveryCase(models.Model):
         stage of the ladder if they never were on it)."""
         default = self._default_stage_id()
         for stage, group in self.grouped(lambda c: c.stage_before_pause_id or default).items():
-            group.with_context(debt_recovery_record_move=True).write({"stage_id": stage.id})
+            group._debt_move_stage({"stage_id": stage.id})
 
     def _held_by(self, fname):
         """The cases with open items held by a record through ``fname`` (one query)."""
@@ -1123,7 +1142,7 @@ class DebtRecoveryCase(models.Model):
                     )
                 )
                 if previous.kind in LADDER_KINDS:
-                    case.stage_before_pause_id = previous
+                    case._debt_write_state({"stage_before_pause_id": previous.id})
             elif stage.kind in LADDER_KINDS and previous.kind in HOLD_KINDS:
                 parts.append(
                     self.env._(

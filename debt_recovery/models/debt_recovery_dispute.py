@@ -9,6 +9,7 @@ class DebtRecoveryDispute(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "debt.recovery.pause.mixin"]
     _order = "date desc, id desc"
     _debt_pause_kind = "disputed"
+    _debt_workflow_fields = ("state", "date_closed", "amount_disputed")
 
     # === FIELDS === #
     partner_id = fields.Many2one(compute="_compute_partner_id", store=True)
@@ -150,6 +151,7 @@ class DebtRecoveryDispute(models.Model):
     # === ACTION METHODS === #
     def action_resolve(self):
         """Resolved in the customer's favour: requires the credit note."""
+        self._debt_ensure_workflow_access()
         for dispute in self:
             dispute._ensure_open()
             if not dispute.credit_note_id:
@@ -163,6 +165,7 @@ class DebtRecoveryDispute(models.Model):
 
     def action_reject(self):
         """Rejected: the escalation resumes where it stopped."""
+        self._debt_ensure_workflow_access()
         for dispute in self:
             dispute._ensure_open()
         self._close("rejected")
@@ -170,7 +173,16 @@ class DebtRecoveryDispute(models.Model):
     # === BUSINESS METHODS === #
     def _ensure_open(self):
         if self.state != "open":
-            raise UserError(self.env._("The dispute %(name)s is closed already.", name=self.name))
+            raise UserError(
+                self.env._(
+                    "The dispute %(name)s is %(state)s already: only an open dispute can be "
+                    "resolved or rejected.",
+                    name=self.name,
+                    state=dict(self._fields["state"]._description_selection(self.env))[
+                        self.state
+                    ].lower(),
+                )
+            )
 
     def _close(self, state):
         today = fields.Date.context_today(self)

@@ -1,9 +1,13 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# Ten years: beyond it, a number of days is a typing error.
+MAX_DAYS = 3650
+
 
 class DebtRecoveryLevel(models.Model):
     _name = "debt.recovery.level"
+    _inherit = ["debt.recovery.number.mixin"]
     _description = "Recovery Level"
     _order = "policy_id, sequence, days, id"
     _check_company_auto = True
@@ -91,9 +95,17 @@ class DebtRecoveryLevel(models.Model):
                     )
                 )
 
-    @api.constrains("name", "fee_amount", "min_amount", "min_days_since_previous")
+    @api.constrains("name", "fee_amount", "min_amount", "min_days_since_previous", "days")
     def _check_amounts(self):
         for level in self:
+            if abs(level.days) > MAX_DAYS or level.min_days_since_previous > MAX_DAYS:
+                raise ValidationError(
+                    self.env._(
+                        "The days of the level %(level)s cannot exceed %(max)s.",
+                        level=level.name,
+                        max=MAX_DAYS,
+                    )
+                )
             if level.fee_amount < 0 or level.min_amount < 0:
                 raise ValidationError(
                     self.env._("The fee and the minimum amount of a level cannot be negative.")

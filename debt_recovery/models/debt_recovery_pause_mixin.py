@@ -13,10 +13,12 @@ class DebtRecoveryPauseMixin(models.AbstractModel):
     the journal item field it sets on the items it covers follows from that
     kind (``RECORD_HOLD_FIELDS``). It has ``move_line_ids`` (the items it
     covers), ``user_id`` (who took it), ``state``, ``date_closed`` and a
-    ``_compute_name``; the mixin gives the name, company and customer.
+    ``_compute_name``; the mixin gives the name, company and customer. Its
+    workflow fields (``_debt_workflow_fields``) change only through its actions.
     """
 
     _name = "debt.recovery.pause.mixin"
+    _inherit = ["debt.recovery.workflow.mixin"]
     _description = "Escalation Pause"
     _check_company_auto = True
 
@@ -102,7 +104,7 @@ class DebtRecoveryPauseMixin(models.AbstractModel):
         lines = self.move_line_ids.filtered_domain([(fname, "=", self.id)]).sudo()
         self._debt_shift_level_dates(lines, paused_days)
         lines.write({fname: False})
-        self.write({"state": state, "date_closed": fields.Date.context_today(self)})
+        self._debt_write_state({"state": state, "date_closed": fields.Date.context_today(self)})
         case = self._debt_case()
         self._debt_log(case, note)
         if case:

@@ -6,13 +6,30 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
+# Ten years of monthly instalments.
+MAX_INSTALMENTS = 120
+# An instalment late by more than a year breaks any plan.
+MAX_GRACE_DAYS = 365
+
 
 class DebtRecoveryPlan(models.Model):
     _name = "debt.recovery.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "mail.activity.mixin", "debt.recovery.pause.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "debt.recovery.pause.mixin",
+        "debt.recovery.number.mixin",
+    ]
     _order = "date_agreement desc, id desc"
     _debt_pause_kind = "payment_plan"
+    _debt_workflow_fields = (
+        "state",
+        "date_agreement",
+        "date_acknowledgement",
+        "date_closed",
+        "fee_move_id",
+    )
 
     # === FIELDS === #
     partner_id = fields.Many2one(required=True, domain="[('parent_id', '=', False)]", tracking=True)
@@ -138,6 +155,14 @@ class DebtRecoveryPlan(models.Model):
         for plan in self.filtered(lambda p: p.state in ("draft", "proposed", "active")):
             if not plan.instalment_ids:
                 raise ValidationError(self.env._("A payment plan needs at least one instalment."))
+            if len(plan.instalment_ids) > MAX_INSTALMENTS:
+                raise ValidationError(
+                    self.env._(
+                        "A payment plan has at most %(max)s instalments, not %(count)s.",
+                        max=MAX_INSTALMENTS,
+                        count=len(plan.instalment_ids),
+                    )
+                )
             if any(
                 plan.currency_id.compare_amounts(i.amount, 0.0) <= 0 for i in plan.instalment_ids
             ):
@@ -159,11 +184,35 @@ class DebtRecoveryPlan(models.Model):
             lines = plan.move_line_ids
             if plan.grace_days < 0 or plan.fee_amount < 0:
                 raise ValidationError(self.env._("Grace days and fee cannot be negative."))
+            if plan.grace_days > MAX_GRACE_DAYS:
+                raise ValidationError(
+                    self.env._("The grace period cannot exceed %(max)s days.", max=MAX_GRACE_DAYS)
+                )
             if lines.company_id != plan.company_id:
                 raise ValidationError(self.env._("A plan covers items of its own company only."))
             if len(lines.currency_id) > 1 or (lines and lines.currency_id != plan.currency_id):
                 raise ValidationError(self.env._("A plan covers items in its one currency."))
             plan._debt_check_pause_items(lines)
+
+    @api.constrains("amount_covered")
+    def _check_amount_covered(self):
+        for plan in self.filtered(lambda p: p.state in ("draft", "proposed")):
+            currency = plan.currency_id
+            open_amount = sum(
+                plan.move_line_ids.filtered_domain([("move_id", "!=", plan.fee_move_id.id)]).mapped(
+                    "amount_residual_currency"
+                )
+            )
+            if currency.compare_amounts(plan.amount_covered, 0.0) <= 0:
+                raise ValidationError(self.env._("A payment plan covers a positive debt."))
+            if currency.compare_amounts(plan.amount_covered, open_amount) > 0:
+                raise ValidationError(
+                    self.env._(
+                        "The plan covers %(covered)s, more than the %(open)s open on its items.",
+                        covered=format_amount(self.env, plan.amount_covered, currency),
+                        open=format_amount(self.env, open_amount, currency),
+                    )
+                )
 
     # === CRUD METHODS === #
     def write(self, vals):
@@ -179,16 +228,28 @@ class DebtRecoveryPlan(models.Model):
 
     # === ACTION METHODS === #
     def action_propose(self):
+        self._debt_ensure_workflow_access()
         if any(plan.state != "draft" for plan in self):
             raise UserError(self.env._("Only a draft plan can be proposed."))
-        self.write({"state": "proposed"})
+        self._debt_write_state({"state": "proposed"})
 
     def action_activate(self):
+        self._debt_ensure_workflow_access()
         today = fields.Date.context_today(self)
         for plan in self:
             if plan.state not in ("draft", "proposed"):
                 raise UserError(self.env._("Only a draft or proposed plan can be activated."))
-        self.write({"state": "active", "date_agreement": today, "date_acknowledgement": today})
+            if not plan.move_line_ids or not plan.instalment_ids:
+                raise UserError(
+                    self.env._(
+                        "The plan %(plan)s needs the items it covers and its instalments "
+                        "before the customer can agree to it.",
+                        plan=plan.display_name,
+                    )
+                )
+        self._debt_write_state(
+            {"state": "active", "date_agreement": today, "date_acknowledgement": today}
+        )
         for plan in self:
             note = self.env._(
                 "Payment plan agreed: %(total)s in %(count)s instalments.",
@@ -199,11 +260,14 @@ class DebtRecoveryPlan(models.Model):
             plan._debt_start_pause(plan.move_line_ids, f"{note} {fee_note}".strip())
 
     def action_cancel(self):
+        self._debt_ensure_workflow_access()
         if any(plan.state not in ("draft", "proposed", "active") for plan in self):
             raise UserError(self.env._("Only a draft, proposed or active plan can be cancelled."))
         for plan in self.filtered(lambda p: p.state == "active"):
             plan._end("cancelled")
-        self.filtered(lambda p: p.state in ("draft", "proposed")).write({"state": "cancelled"})
+        self.filtered(lambda p: p.state in ("draft", "proposed"))._debt_write_state(
+            {"state": "cancelled"}
+        )
 
     def action_print_agreement(self):
         return self.env.ref("debt_recovery.action_report_plan_agreement").report_action(self)
@@ -282,7 +346,7 @@ class DebtRecoveryPlan(models.Model):
             message_type="comment",
             partner_ids=contact.ids if contact.email else [],
         )
-        instalment.reminder_sent = True
+        instalment._debt_write_state({"reminder_sent": True})
 
     def _invoice_fee(self):
         """Invoice the plan's interest or fee to the customer and cover the
@@ -362,7 +426,9 @@ class DebtRecoveryPlan(models.Model):
         # no new credit, so no credit hold applies.
         invoice.with_context(debt_recovery_skip_hold=True).action_post()
         fee_line = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
-        self.write({"fee_move_id": invoice.id, "move_line_ids": [fields.Command.link(fee_line.id)]})
+        self._debt_write_state(
+            {"fee_move_id": invoice.id, "move_line_ids": [fields.Command.link(fee_line.id)]}
+        )
         return self.env._(
             "Fee invoice %(invoice)s posted: %(amount)s, due on %(date)s.",
             invoice=invoice.name,

@@ -3,7 +3,9 @@ from odoo import api, fields, models
 
 class DebtRecoveryPlanInstalment(models.Model):
     _name = "debt.recovery.plan.instalment"
+    _inherit = ["debt.recovery.workflow.mixin", "debt.recovery.number.mixin"]
     _description = "Payment Plan Instalment"
+    _debt_workflow_fields = ("reminder_sent",)
     _order = "plan_id, date_due, sequence, id"
 
     plan_id = fields.Many2one(

@@ -3,6 +3,8 @@ from dataclasses import dataclass
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .debt_recovery_level import MAX_DAYS
+
 
 @dataclass(frozen=True)
 class Ladder:
@@ -56,6 +58,7 @@ class Ladder:
 
 class DebtRecoveryPolicy(models.Model):
     _name = "debt.recovery.policy"
+    _inherit = ["debt.recovery.number.mixin"]
     _description = "Recovery Policy"
     _order = "company_id, is_default desc, name"
     _check_company_auto = True
@@ -137,6 +140,13 @@ class DebtRecoveryPolicy(models.Model):
         if any(policy.min_days_between < 0 for policy in self):
             raise ValidationError(
                 self.env._("The minimum number of days between communications cannot be negative.")
+            )
+        if any(policy.min_days_between > MAX_DAYS for policy in self):
+            raise ValidationError(
+                self.env._(
+                    "The minimum number of days between communications cannot exceed %(max)s.",
+                    max=MAX_DAYS,
+                )
             )
 
     @api.constrains("level_ids")

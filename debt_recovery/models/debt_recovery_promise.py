@@ -4,13 +4,17 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
+# A promise broken months after its date is no promise.
+MAX_GRACE_DAYS = 365
+
 
 class DebtRecoveryPromise(models.Model):
     _name = "debt.recovery.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "debt.recovery.pause.mixin"]
+    _inherit = ["mail.thread", "debt.recovery.pause.mixin", "debt.recovery.number.mixin"]
     _order = "date_promised desc, id desc"
     _debt_pause_kind = "promise"
+    _debt_workflow_fields = ("state", "date_closed", "amount_residual_start")
 
     # === FIELDS === #
     partner_id = fields.Many2one(required=True, domain="[('parent_id', '=', False)]")
@@ -86,9 +90,25 @@ class DebtRecoveryPromise(models.Model):
                 raise ValidationError(self.env._("A promise to pay cannot be for a past date."))
             if promise.grace_days < 0:
                 raise ValidationError(self.env._("The grace period cannot be negative."))
+            if promise.grace_days > MAX_GRACE_DAYS:
+                raise ValidationError(
+                    self.env._("The grace period cannot exceed %(max)s days.", max=MAX_GRACE_DAYS)
+                )
             lines = promise.move_line_ids
             if len(lines.currency_id) > 1:
                 raise ValidationError(self.env._("A promise covers items in one currency."))
+            # What was open when it was promised (now, at creation).
+            open_amount = promise.amount_residual_start or sum(
+                lines.mapped("amount_residual_currency")
+            )
+            if promise.currency_id.compare_amounts(promise.amount, open_amount) > 0:
+                raise ValidationError(
+                    self.env._(
+                        "A promise to pay %(amount)s is more than the %(open)s open on its items.",
+                        amount=format_amount(self.env, promise.amount, promise.currency_id),
+                        open=format_amount(self.env, open_amount, promise.currency_id),
+                    )
+                )
             promise._debt_check_pause_items(lines)
 
     # === CRUD METHODS === #
@@ -96,8 +116,12 @@ class DebtRecoveryPromise(models.Model):
     def create(self, vals_list):
         promises = super().create(vals_list)
         for promise in promises:
-            promise.amount_residual_start = sum(
-                promise.move_line_ids.mapped("amount_residual_currency")
+            promise._debt_write_state(
+                {
+                    "amount_residual_start": sum(
+                        promise.move_line_ids.mapped("amount_residual_currency")
+                    )
+                }
             )
             promise._debt_start_pause(
                 promise.move_line_ids,
@@ -117,11 +141,16 @@ class DebtRecoveryPromise(models.Model):
     # === ACTION METHODS === #
     def action_mark_broken(self):
         """The customer says it will not pay as promised: reminders resume now."""
+        self._debt_ensure_workflow_access()
         today = fields.Date.context_today(self)
         for promise in self:
             if promise.state != "open":
                 raise UserError(
-                    self.env._("The promise %(name)s is closed already.", name=promise.name)
+                    self.env._(
+                        "The promise %(name)s is closed already: only an open promise can be "
+                        "marked broken.",
+                        name=promise.name,
+                    )
                 )
             promise._close("broken", today)
 

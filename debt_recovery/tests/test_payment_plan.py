@@ -248,7 +248,9 @@ class TestPaymentPlan(DebtRecoveryCommon):
         with a fee that was never invoiced (plans from before fees were)."""
         invoice = self._invoice(self.customer, 1000.0, days_late=10)
         due = self.today + timedelta(days=10)
-        plan = self.Plan.create(
+        # sudo: a plan as it was agreed before fees were invoiced (a fixture:
+        # only the plan's actions set its state).
+        plan = self.Plan.sudo().create(
             {
                 "partner_id": self.customer.id,
                 "move_line_ids": self._receivable(invoice).ids,

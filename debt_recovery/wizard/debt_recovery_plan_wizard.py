@@ -1,8 +1,10 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import clean_context, format_amount
+
+from ..models.debt_recovery_plan import MAX_GRACE_DAYS, MAX_INSTALMENTS
 
 FREQUENCIES = [
     ("weekly", "Weekly"),
@@ -19,6 +21,7 @@ STEPS = {
 
 class DebtRecoveryPlanWizard(models.TransientModel):
     _name = "debt.recovery.plan.wizard"
+    _inherit = ["debt.recovery.number.mixin"]
     _description = "Agree a Payment Plan"
 
     partner_id = fields.Many2one(
@@ -95,14 +98,58 @@ class DebtRecoveryPlanWizard(models.TransientModel):
                 fields.Command.create(vals) for vals in wizard._prepare_schedule()
             ]
 
+    # === CONSTRAINT METHODS === #
+    @api.constrains("instalment_count", "down_payment")
+    def _check_instalment_count(self):
+        """Checked when typed in (the rest when the plan is made, ``_ensure_bounds``)."""
+        for wizard in self:
+            if wizard._instalments_needed() > MAX_INSTALMENTS:
+                wizard._ensure_bounds()
+
     # === BUSINESS METHODS === #
+    def _ensure_bounds(self):
+        """The numbers typed in are within what a plan allows (ValidationError)."""
+        self.ensure_one()
+        if self._instalments_needed() > MAX_INSTALMENTS:
+            raise ValidationError(
+                self.env._(
+                    "A payment plan has at most %(max)s instalments (a down payment counts "
+                    "as one), not %(count)s.",
+                    max=MAX_INSTALMENTS,
+                    count=self._instalments_needed(),
+                )
+            )
+        if self.down_payment < 0 or self.fee_amount < 0:
+            raise ValidationError(self.env._("The down payment and the fee cannot be negative."))
+        if not 0 <= self.grace_days <= MAX_GRACE_DAYS:
+            raise ValidationError(
+                self.env._("The grace period is between 0 and %(max)s days.", max=MAX_GRACE_DAYS)
+            )
+        currency = self.currency_id or self.company_id.currency_id
+        if (
+            self.move_line_ids
+            and currency.compare_amounts(self.down_payment, self.amount_covered) > 0
+        ):
+            raise ValidationError(
+                self.env._(
+                    "The down payment (%(down)s) cannot exceed the debt covered (%(open)s).",
+                    down=format_amount(self.env, self.down_payment, currency),
+                    open=format_amount(self.env, self.amount_covered, currency),
+                )
+            )
+
+    def _instalments_needed(self):
+        self.ensure_one()
+        return self.instalment_count + (1 if self.down_payment > 0 else 0)
+
     def _prepare_schedule(self):
         """Instalments rounded in the currency; the last one takes the remainder,
         so that they add up exactly to the total."""
         self.ensure_one()
         currency = self.currency_id or self.company_id.currency_id
         count = self.instalment_count
-        if count <= 0 or not self.first_date:
+        if count <= 0 or self._instalments_needed() > MAX_INSTALMENTS or not self.first_date:
+            # Refused with its reason when the plan is made (``_ensure_bounds``).
             return []
         step = STEPS.get(self.frequency, STEPS["monthly"])
         schedule, date = [], self.first_date
@@ -125,8 +172,7 @@ class DebtRecoveryPlanWizard(models.TransientModel):
             raise UserError(self.env._("Choose the overdue items the plan covers."))
         if self.instalment_count <= 0:
             raise UserError(self.env._("The number of instalments must be positive."))
-        if self.down_payment < 0 or self.fee_amount < 0:
-            raise UserError(self.env._("The down payment and the fee cannot be negative."))
+        self._ensure_bounds()
         if currency.compare_amounts(self.down_payment, self.amount_total) >= 0:
             raise UserError(self.env._("The down payment must be less than the total."))
         if self.first_date < today or any(line.date_due < today for line in self.schedule_ids):
@@ -182,6 +228,7 @@ class DebtRecoveryPlanWizard(models.TransientModel):
 
 class DebtRecoveryPlanWizardLine(models.TransientModel):
     _name = "debt.recovery.plan.wizard.line"
+    _inherit = ["debt.recovery.number.mixin"]
     _description = "Payment Plan Schedule Preview"
     _order = "date_due, id"
 
