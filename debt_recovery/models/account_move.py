@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.osv import expression
 
 
 class AccountMove(models.Model):
@@ -108,11 +107,7 @@ class AccountMove(models.Model):
 
     def _search_debt_days_overdue(self, operator, value):
         """Days overdue of a move are those of its oldest overdue receivable item."""
-        if operator not in ("=", "!=", "<", "<=", ">", ">="):
-            raise NotImplementedError(operator)
-        negate = self.env["account.move.line"]._debt_negate
         today = fields.Date.context_today(self)
-        value = int(value or 0)
         overdue = [
             ("account_type", "=", "asset_receivable"),
             ("parent_state", "=", "posted"),
@@ -120,28 +115,16 @@ class AccountMove(models.Model):
             ("amount_residual", ">", 0),
             ("date_maturity", "<", today),
         ]
-        if operator == ">":
-            if value < 0:
-                return expression.TRUE_DOMAIN
-            limit = fields.Date.subtract(today, days=value)
-            return [("line_ids", "any", [*overdue, ("date_maturity", "<", limit)])]
-        if operator == ">=":
-            return self._search_debt_days_overdue(">", value - 1)
-        if operator == "<":
-            return negate(self._search_debt_days_overdue(">=", value))
-        if operator == "<=":
-            return negate(self._search_debt_days_overdue(">", value))
-        if operator == "!=":
-            return negate(self._search_debt_days_overdue("=", value))
-        if value < 0:
-            return expression.FALSE_DOMAIN
-        if value == 0:
-            return [("line_ids", "not any", overdue)]
-        day = fields.Date.subtract(today, days=value)
-        return [
-            ("line_ids", "any", [*overdue, ("date_maturity", "=", day)]),
-            ("line_ids", "not any", [*overdue, ("date_maturity", "<", day)]),
-        ]
+        return self.env["account.move.line"]._debt_days_search(
+            operator,
+            value,
+            today,
+            lambda limit: [("line_ids", "any", [*overdue, ("date_maturity", "<", limit)])],
+            lambda day: [
+                ("line_ids", "any", [*overdue, ("date_maturity", "=", day)]),
+                ("line_ids", "not any", [*overdue, ("date_maturity", "<", day)]),
+            ],
+        )
 
     # === ACTION METHODS === #
     def action_debt_open_dispute(self):

@@ -1,4 +1,8 @@
+import math
+from datetime import date
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
@@ -168,30 +172,95 @@ class AccountMoveLine(models.Model):
         """Domain on ``date_field`` (a due date) for "days overdue <operator> value".
 
         Days overdue are ``today - due date`` when positive, 0 otherwise (or when
-        there is no due date). Supports =, !=, <, <=, >, >=.
+        there is no due date). Every operator of an integer field (see
+        ``_debt_days_search``).
         """
-        if operator not in ("=", "!=", "<", "<=", ">", ">="):
-            raise NotImplementedError(operator)
-        value = int(value or 0)
-        if operator == ">=":
-            operator, value = ">", value - 1
-        elif operator == "<":
-            return self._debt_negate(self._debt_days_domain(date_field, ">=", value, today))
-        elif operator == "<=":
-            return self._debt_negate(self._debt_days_domain(date_field, ">", value, today))
-        elif operator == "!=":
-            return self._debt_negate(self._debt_days_domain(date_field, "=", value, today))
-        if operator == ">":
-            if value < 0:
+        return self._debt_days_search(
+            operator,
+            value,
+            today,
+            # Not "< limit" alone: negated, it would leave out items with no due date.
+            lambda limit: [(date_field, "!=", False), (date_field, "<", limit)],
+            lambda day: [(date_field, "=", day)],
+        )
+
+    @api.model
+    def _debt_days_search(self, operator, value, today, overdue_before, due_on):
+        """Domain for "days overdue <operator> value", answered as Odoo answers
+        on a stored integer field: =, !=, <, <=, >, >=, in, not in, =?, with
+        numbers of any size (also in strings), decimals cut to whole days,
+        False (or None) for 0.
+
+        Days overdue are never negative, and no due date is more days overdue
+        than the first date there is.
+
+        :param overdue_before: function of a date giving the domain of the
+                               records overdue before that date ("days overdue
+                               > n" is "overdue before today - n").
+        :param due_on: function of a date giving the domain of the records
+                       whose oldest overdue due date is that date.
+        :raise UserError: for any other operator, or a value that is no number.
+        """
+        negate = self._debt_negate
+        if operator in ("in", "not in"):
+            values = value if isinstance(value, list | tuple | set) else [value]
+            domain = expression.OR(
+                [self._debt_days_search("=", val, today, overdue_before, due_on) for val in values]
+            )
+            if not values:
+                domain = expression.FALSE_DOMAIN
+            return negate(domain) if operator == "not in" else domain
+        if operator == "=?":
+            if value is False or value is None:
                 return expression.TRUE_DOMAIN
-            limit = fields.Date.subtract(today, days=value)
-            return [(date_field, "<", limit)]
+            operator = "="
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise UserError(
+                self.env._(
+                    "Days overdue cannot be searched with %(operator)s: use =, !=, <, <=, "
+                    ">, >=, in or not in.",
+                    operator=operator,
+                )
+            )
+        days = self._debt_days_number(value)
+        if operator in ("!=", "<", "<="):
+            # The complement of =, >=, >.
+            opposite = {"!=": "=", "<": ">=", "<=": ">"}[operator]
+            return negate(self._debt_days_search(opposite, days, today, overdue_before, due_on))
+        # The most days overdue a due date can be (the first date there is).
+        most = (today - date.min).days
+        if operator == ">=":
+            operator, days = ">", days - 1
+        if operator == ">":
+            if days < 0:
+                return expression.TRUE_DOMAIN
+            if days >= most:
+                return expression.FALSE_DOMAIN
+            return overdue_before(fields.Date.subtract(today, days=days))
         # operator "="
-        if value < 0:
+        if days < 0 or days > most:
             return expression.FALSE_DOMAIN
-        if value == 0:
-            return ["|", (date_field, "=", False), (date_field, ">=", today)]
-        return [(date_field, "=", fields.Date.subtract(today, days=value))]
+        if days == 0:
+            return negate(overdue_before(today))
+        return due_on(fields.Date.subtract(today, days=days))
+
+    @api.model
+    def _debt_days_number(self, value):
+        """The whole number of days in a search value, as an integer field
+        reads it (False or None: 0; 2.7: 2); infinite values beyond any date."""
+        if value is False or value is None:
+            return 0
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                number = None
+        if not isinstance(number, int | float) or math.isnan(number):
+            raise UserError(self.env._("%(value)s is not a number of days.", value=repr(value)))
+        if math.isinf(number):
+            return 10**9 if number > 0 else -(10**9)
+        return int(number)
 
     @api.model
     def _debt_negate(self, domain):

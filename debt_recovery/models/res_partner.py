@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 ACCOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
@@ -342,14 +343,29 @@ class ResPartner(models.Model):
             partner.debt_risk_reasons = risk.reasons
 
     def _search_debt_stage_id(self, operator, value):
-        cases = self.env["debt.recovery.case"]._search(
-            [
-                ("stage_id", operator, value),
-                ("is_closed", "=", False),
-                ("company_id", "=", self.env.company.id),
-            ]
-        )
-        return [("commercial_partner_id", "in", cases.subselect("partner_id"))]
+        """The stage of the customer's open case; customers without one have
+        no stage, and match what an empty many2one matches (``= False``,
+        ``!= <stage>``, ``not in <stages>``…)."""
+        open_cases = [("is_closed", "=", False), ("company_id", "=", self.env.company.id)]
+        Case = self.env["debt.recovery.case"]
+        cases = Case._search([("stage_id", operator, value), *open_cases])
+        domain = [("commercial_partner_id", "in", cases.subselect("partner_id"))]
+        if self._debt_empty_matches(operator, value):
+            without_case = Case._search(open_cases).subselect("partner_id")
+            domain = expression.OR([domain, [("commercial_partner_id", "not in", without_case)]])
+        return domain
+
+    @api.model
+    def _debt_empty_matches(self, operator, value):
+        """Whether an empty many2one satisfies ``(field, operator, value)``, as
+        the ORM answers on a stored one."""
+        values = value if isinstance(value, list | tuple | set) else [value]
+        empty = any(val is False or val is None for val in values)
+        if operator in ("=", "in"):
+            return empty
+        if operator in ("!=", "not in"):
+            return not empty
+        return operator.startswith("not ")
 
     # === CONSTRAINT METHODS === #
     @api.constrains("debt_policy_id")
