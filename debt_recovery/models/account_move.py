@@ -140,15 +140,18 @@ class AccountMove(models.Model):
 
     # === BUSINESS METHODS === #
     def _post(self, soft=True):
+        overrides = []
         if not self.env.context.get("debt_recovery_skip_hold"):
             # Customer invoices of customers on credit hold are refused (credit
             # notes and payments still go through).
-            self.env["res.partner"]._debt_enforce_credit_hold(
+            overrides = self.env["res.partner"]._debt_enforce_credit_hold(
                 self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "draft"),
                 lambda move: move.commercial_partner_id,
                 self.env._("The invoice cannot be posted"),
             )
         posted = super()._post(soft=soft)
+        # Logged once posted: the log names the invoice by its number.
+        self.env["res.partner"]._debt_log_overrides_used(overrides)
         if not self.env.context.get("debt_recovery_skip_sync"):
             receivables = posted.line_ids.filtered(
                 lambda line: line.account_type == "asset_receivable"

@@ -2,7 +2,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_amount
+from odoo.exceptions import AccessError
+from odoo.tools import SQL, format_date
 
 BANDS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
 BAND_ORDER = {"low": 0, "medium": 1, "high": 2}
@@ -300,17 +301,28 @@ class DebtRecoveryRisk(models.Model):
                 user_id=(case.user_id or self.env.user).id,
             )
 
+    # === ACTION METHODS === #
     def action_apply_suggested_limit(self):
+        """Set the customers' credit limit to the suggested one (Recovery
+        Managers only: a public method, callable by whoever reads the risk)."""
+        Partner = self.env["res.partner"]
+        Partner._debt_ensure_manager(
+            self.env._("Only a Recovery Manager can change credit limits.")
+        )
         for risk in self:
-            partner = risk.partner_id.with_company(risk.company_id)
-            old = partner.credit_limit
-            partner.credit_limit = risk.suggested_credit_limit
-            partner.message_post(
-                body=self.env._(
-                    "Credit limit set from %(old)s to the suggested %(new)s (risk %(score)s/100).",
-                    old=format_amount(self.env, old, risk.currency_id),
-                    new=format_amount(self.env, risk.suggested_credit_limit, risk.currency_id),
+            if risk.company_id not in self.env.user.company_ids:
+                raise AccessError(
+                    self.env._(
+                        "You cannot change credit limits in %(company)s.",
+                        company=risk.company_id.display_name,
+                    )
+                )
+            risk.partner_id.with_company(risk.company_id)._debt_set_credit_limit(
+                risk.suggested_credit_limit,
+                self.env._(
+                    "the suggested limit of the payment risk assessment of %(date)s "
+                    "(risk %(score)s/100)",
+                    date=format_date(self.env, risk.date),
                     score=risk.score,
                 ),
-                subtype_xmlid="mail.mt_note",
             )

@@ -50,10 +50,26 @@ class DebtRecoveryCommon(AccountTestInvoicingCommon):
             company_id=cls.company.id,
             company_ids=company_ids,
         )
+        cls.user_billing_contacts = mail_new_test_user(
+            cls.env,
+            login="dr_billing_contacts",
+            name="Bill Contacts",
+            groups="base.group_user,account.group_account_invoice,base.group_partner_manager",
+            company_id=cls.company.id,
+            company_ids=company_ids,
+        )
         cls.customer = cls.env["res.partner"].create({"name": "Late Payer Ltd", "is_company": True})
         cls.customer_contact = cls.env["res.partner"].create(
             {"name": "Lucy Late", "parent_id": cls.customer.id, "type": "invoice"}
         )
+
+    @classmethod
+    def _set_credit_limit(cls, partner, limit, company=None):
+        """Set a credit limit as a Recovery Manager does: through the action
+        (a direct write of the field is refused)."""
+        partner.with_user(cls.user_manager).with_company(
+            company or cls.company
+        )._debt_set_credit_limit(limit, "Set up for the test")
 
     @classmethod
     def _invoice(cls, partner, amount, days_late, currency=None, post=True, company=None):

@@ -13,7 +13,7 @@ class TestCreditHold(DebtRecoveryCommon):
         ).action_apply()
 
     def test_exposure(self):
-        self.customer.credit_limit = 1000.0
+        self._set_credit_limit(self.customer, 1000.0)
         self._invoice(self.customer, 500.0, days_late=-10)
         self._invoice(self.customer_contact, 200.0, days_late=-20, post=False)
         self.assertEqual(self.customer.debt_exposure, 700.0)
@@ -23,7 +23,7 @@ class TestCreditHold(DebtRecoveryCommon):
 
     def test_hold_over_the_limit(self):
         self.company.debt_hold_on_limit = True
-        self.customer.credit_limit = 1000.0
+        self._set_credit_limit(self.customer, 1000.0)
         self._invoice(self.customer, 900.0, days_late=-10)
         draft = self._invoice(self.customer, 200.0, days_late=-20, post=False)
         self.assertIn("over the credit limit", self.customer.debt_hold_reason)
@@ -52,7 +52,7 @@ class TestCreditHold(DebtRecoveryCommon):
         self._invoice(self.customer, 1200.0, days_late=40)
         self.company.debt_hold_on_limit = True
         self.company.debt_hold_overdue_days = 30
-        self.customer.credit_limit = 1000.0
+        self._set_credit_limit(self.customer, 1000.0)
         draft = self._invoice(self.customer, 100.0, days_late=-20, post=False)
         self.assertIn("over the credit limit", self.customer.debt_hold_reason)
         self.assertIn("40 days overdue", self.customer.debt_hold_reason)
@@ -94,7 +94,10 @@ class TestCreditHold(DebtRecoveryCommon):
         again = self._invoice(self.customer, 20.0, days_late=-20, post=False)
         with self.assertRaises(UserError):
             again.action_post()
-        self._hold("release", reason="Cheque cleared", user=self.user_collector)
+        with self.assertRaises(UserError), self.cr.savepoint():
+            self._hold("release", reason="Cheque cleared", user=self.user_collector)
+        self.assertTrue(self.customer.debt_manual_hold, "Only a manager releases a hold.")
+        self._hold("release", reason="Cheque cleared")
         again.action_post()
         bodies = " ".join(self.customer.message_ids.mapped("body"))
         for text in (
@@ -104,19 +107,116 @@ class TestCreditHold(DebtRecoveryCommon):
             "Cheque cleared",
         ):
             self.assertIn(text, bodies)
+        authors = {
+            message.author_id
+            for message in self.customer.message_ids
+            if "Cheque" in (message.body or "")
+        }
+        self.assertEqual(
+            authors, {self.user_collector.partner_id, self.user_manager.partner_id}, "Who did it."
+        )
+
+    def test_override_log_names_the_manager_and_the_invoice(self):
+        self._hold("hold", reason="Cheque bounced")
+        self._hold("override", reason="Urgent order, paid upfront")
+        self.assertEqual(self.customer.debt_hold_override_user_id, self.user_manager)
+        draft = self._invoice(self.customer, 75.0, days_late=-20, post=False)
+        draft.with_user(self.user_invoicing).action_post()
+        self.assertEqual(draft.state, "posted")
+        self.assertFalse(self.customer.debt_hold_override)
+        self.assertFalse(self.customer.debt_hold_override_user_id)
+        log = self.customer.message_ids.filtered(lambda m: "override used" in (m.body or ""))
+        self.assertEqual(len(log), 1)
+        self.assertIn(draft.name, log.body)
+        self.assertIn("Mona Manager", log.body, "The manager who granted it.")
+        self.assertIn("Ivy Invoicing", log.body, "Who posted the invoice.")
+        self.assertIn("held by hand", log.body)
+        self.assertEqual(log.author_id, self.user_invoicing.partner_id)
+
+    def test_draft_label_of_an_invoice_without_number(self):
+        draft = self._invoice(self.customer, 75.0, days_late=-20, post=False)
+        label = self.env["res.partner"]._debt_document_label(draft)
+        if not draft.name or draft.name == "/":
+            self.assertIn("draft invoice of", label)
+            self.assertIn("75.00", label)
+        else:
+            self.assertEqual(label, draft.name)
+
+    def test_credit_limit_changes_through_its_action(self):
+        action = self.customer.with_user(self.user_manager).action_debt_change_credit_limit()
+        wizard = (
+            self.env["debt.recovery.hold"]
+            .with_user(self.user_manager)
+            .with_context(**action["context"])
+            .create({"reason": "Annual review"})
+        )
+        self.assertEqual(wizard.action, "limit")
+        self.assertEqual(wizard.current_credit_limit, 0.0)
+        wizard.new_credit_limit = 2500.0
+        wizard.action_apply()
+        self.assertEqual(self.customer.credit_limit, 2500.0)
+        self.assertEqual(self.customer_contact.credit_limit, 2500.0, "Copied to the contacts.")
+        log = self.customer.message_ids[0]
+        self.assertIn("Annual review", log.body)
+        self.assertIn("2,500.00", log.body)
+        self.assertEqual(log.author_id, self.user_manager.partner_id)
+        for bad in (-1.0, float("nan"), float("inf")):
+            with self.assertRaises(UserError), self.cr.savepoint():
+                self.env["debt.recovery.hold"].with_user(self.user_manager).create(
+                    {
+                        "partner_id": self.customer.id,
+                        "action": "limit",
+                        "new_credit_limit": bad,
+                        "reason": "Typo",
+                    }
+                ).action_apply()
+        with self.assertRaises(UserError), self.cr.savepoint():
+            self.env["debt.recovery.hold"].with_user(self.user_manager).create(
+                {"partner_id": self.customer.id, "action": "limit", "reason": " "}
+            ).action_apply()
+        with self.assertRaises(UserError), self.cr.savepoint():
+            self.customer.with_user(self.user_collector).action_debt_change_credit_limit()
+        self.assertEqual(self.customer.credit_limit, 2500.0)
+
+    def test_contacts_and_copies_keep_working(self):
+        """Odoo copies the company's credit limit to its contacts, and the
+        fields are not copied with a customer: neither is refused."""
+        self._set_credit_limit(self.customer, 800.0)
+        self._hold("hold", reason="Cheque bounced")
+        user = self.user_billing_contacts
+        contact = (
+            self.env["res.partner"]
+            .with_user(user)
+            .create({"name": "Paul Payables", "parent_id": self.customer.id})
+        )
+        self.assertEqual(contact.sudo().credit_limit, 800.0)
+        other = self.env["res.partner"].create({"name": "Other Ltd", "is_company": True})
+        contact.with_user(user).parent_id = other
+        contact.with_user(user).parent_id = self.customer
+        self.assertEqual(contact.sudo().credit_limit, 800.0)
+        copy = self.customer.with_user(user).copy()
+        self.assertFalse(copy.sudo().debt_manual_hold)
+        self.assertEqual(copy.sudo().credit_limit, 0.0)
+        # A write of the value already on record changes nothing (a merge does that).
+        self.customer.with_user(user).write({"credit_limit": 800.0, "debt_manual_hold": True})
 
     def test_bad_settings_are_refused(self):
         with self.assertRaises(ValidationError), self.cr.savepoint():
-            self.customer.credit_limit = -1.0
+            self.customer.sudo().credit_limit = -1.0
         with self.assertRaises(ValidationError), self.cr.savepoint():
             self.company.debt_hold_overdue_days = -5
 
     def test_exposure_queries_do_not_grow(self):
-        partners = self.env["res.partner"].create(
-            [
-                {"name": f"Exposure {i}", "is_company": True, "credit_limit": 100.0}
-                for i in range(30)
-            ]
+        # sudo: data set up as an import would (a direct write is refused).
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .create(
+                [
+                    {"name": f"Exposure {i}", "is_company": True, "credit_limit": 100.0}
+                    for i in range(30)
+                ]
+            )
         )
         for partner in partners:
             self._invoice(partner, 10.0, days_late=3)

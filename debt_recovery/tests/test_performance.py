@@ -125,7 +125,7 @@ class TestPerformance(DebtRecoveryCommon):
         # and the cases at the hold stage once each.
         self.assertLessEqual(many, 9)
         partner = self.partners[3]
-        partner.credit_limit = 500.0
+        self._set_credit_limit(partner, 500.0)
         lines = self.env["account.move.line"].search(
             [("partner_id", "=", partner.id), ("account_type", "=", "asset_receivable")]
         )

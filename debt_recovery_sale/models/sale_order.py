@@ -6,9 +6,12 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         # Orders of customers on credit hold are refused, as their invoices are.
-        self.env["res.partner"]._debt_enforce_credit_hold(
+        Partner = self.env["res.partner"]
+        overrides = Partner._debt_enforce_credit_hold(
             self,
             lambda order: order.partner_id.commercial_partner_id,
             self.env._("The order cannot be confirmed"),
         )
-        return super().action_confirm()
+        res = super().action_confirm()
+        Partner._debt_log_overrides_used(overrides)
+        return res

@@ -25,14 +25,14 @@ class TestSaleCreditHold(DebtRecoveryCommon):
         )
 
     def test_uninvoiced_orders_count_in_the_exposure(self):
-        self.customer.credit_limit = 1000.0
+        self._set_credit_limit(self.customer, 1000.0)
         self._invoice(self.customer, 200.0, days_late=-10)
         self._order(300.0).action_confirm()
         self.assertEqual(self.customer.debt_exposure, 500.0)
 
     def test_held_customer_cannot_confirm(self):
         self.company.debt_hold_on_limit = True
-        self.customer.credit_limit = 500.0
+        self._set_credit_limit(self.customer, 500.0)
         self._invoice(self.customer, 450.0, days_late=-10)
         self._order(100.0).action_confirm()  # exposure 550 > 500 from now on
         order = self._order(50.0)
@@ -45,4 +45,8 @@ class TestSaleCreditHold(DebtRecoveryCommon):
         ).action_apply()
         order.action_confirm()
         self.assertEqual(order.state, "sale")
-        self.assertTrue(any("override used" in b for b in self.customer.message_ids.mapped("body")))
+        log = self.customer.message_ids.filtered(lambda m: "override used" in (m.body or ""))
+        self.assertEqual(len(log), 1)
+        self.assertIn(order.name, log.body, "The order it let through.")
+        self.assertIn(self.user_manager.name, log.body, "The manager who granted it.")
+        self.assertFalse(self.customer.debt_hold_override_user_id)
