@@ -21,3 +21,4 @@ from . import res_partner_credit
 from . import res_company
 from . import res_config_settings
 from . import debt_recovery_risk
+from . import ir_actions_report

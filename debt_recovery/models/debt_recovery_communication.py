@@ -18,6 +18,8 @@ from .debt_recovery_workflow_mixin import workflow_action
 _logger = logging.getLogger(__name__)
 
 SEND_BATCH_SIZE = 100
+# What a communication's email is rendered with (its template's fields).
+EMAIL_FIELDS = ("subject", "body_html", "email_from")
 
 COMMUNICATION_STATES = [
     ("queued", "To Send"),
@@ -439,18 +441,30 @@ class DebtRecoveryCommunication(models.Model):
                 raise
             except Exception:  # pylint: disable=broad-except
                 _logger.warning("Recovery PDFs: batch rendering failed, one by one.", exc_info=True)
+        # The emails, rendered together too (a template is compiled once per
+        # call); should that fail, each renders its own below, alone.
+        emails = {}
+        try:
+            with self.env.cr.savepoint():
+                emails = todo.filtered("channel_email")._render_emails()
+        except psycopg2.OperationalError:
+            raise
+        except Exception:  # pylint: disable=broad-except
+            _logger.warning("Recovery emails: batch rendering failed, one by one.", exc_info=True)
         today = fields.Date.context_today(self)
         for comm in todo:
             try:
                 with self.env.cr.savepoint():
-                    comm._send_one(today)
+                    comm._send_one(today, emails.get(comm.id))
             except psycopg2.OperationalError:
                 raise
             except Exception as error:  # pylint: disable=broad-except
                 _logger.warning("Recovery communication %s failed: %s", comm.id, error)
                 comm._mark_failed(error)
 
-    def _send_one(self, today):
+    def _send_one(self, today, email=None):
+        """Send one communication; ``email``: its email already rendered
+        (``_render_emails``), or None to render it now."""
         self.ensure_one()
         if self.channel_letter and not self.channel_email and not self.channel_phone:
             # A letter alone leaves when it is printed (``_prepare_letters``):
@@ -458,7 +472,7 @@ class DebtRecoveryCommunication(models.Model):
             self.write({"state": "to_print", "letter_state": "to_print"})
             return
         if self.channel_email:
-            self._send_email()
+            self._send_email(email)
         if self.channel_letter:
             self.letter_state = "to_print"
         if self.channel_phone:
@@ -1030,16 +1044,36 @@ class DebtRecoveryCommunication(models.Model):
         # there (the message author stays the current user).
         return self.case_id or self.partner_id.sudo()
 
-    def _send_email(self):
-        """Render the email now and send it with the communication's PDF, the
-        same attachment that is kept; the body is kept too, with its checksum."""
+    def _email_lang(self):
         self.ensure_one()
-        template = self.level_id.mail_template_id
-        lang = self.contact_id.lang or self.partner_id.lang or self.env.lang
-        rendered = template.with_context(lang=lang)._generate_template(
-            self.ids,
-            ("subject", "body_html", "email_from", "attachment_ids", "report_template_ids"),
-        )[self.id]
+        return self.contact_id.lang or self.partner_id.lang or self.env.lang
+
+    def _render_emails(self):
+        """{communication id: its email rendered now (subject, body, sender)},
+        the communications of one template and language in one rendering."""
+        groups = defaultdict(list)
+        for comm in self:
+            groups[comm.level_id.mail_template_id, comm._email_lang()].append(comm.id)
+        emails = {}
+        for (template, lang), ids in groups.items():
+            if template:
+                emails.update(
+                    template.with_context(lang=lang)._generate_template(ids, EMAIL_FIELDS)
+                )
+        return emails
+
+    def _send_email(self, rendered=None):
+        """Send the email (``rendered`` by ``_render_emails``, or rendered now)
+        with the communication's PDF, the same attachment that is kept; the
+        body is kept too, with its checksum."""
+        self.ensure_one()
+        lang = self._email_lang()
+        if rendered is None:
+            rendered = self._render_emails().get(self.id)
+        if rendered is None:
+            raise UserError(
+                self.env._("The level %(level)s has no email template.", level=self.level_id.name)
+            )
         body = rendered.get("body_html") or ""
         attachments = []
         if self._document_report():

@@ -13,3 +13,6 @@ from . import test_payment_plan
 from . import test_credit_hold
 from . import test_risk
 from . import test_ui
+from . import test_css
+from . import test_access_matrix
+from . import test_model_rules

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import tempfile
 from datetime import timedelta
@@ -137,6 +138,30 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             self.assertIn(self.company.name, text, "The letterhead.")
             self.assertIn("1 / 1", text, "Page numbers of the letter itself.")
             self.assertEqual(comm.email_attachment_id, comm.letter_attachment_id)
+
+    def test_header_and_footer_carry_only_their_styles(self):
+        """wkhtmltopdf loads the header and footer for every page: they get
+        the rules they use, inline, and the letter keeps the whole sheet."""
+        self._pdf(self.letter, self.comms[:1])  # the style sheets, generated
+        html = self.Report._render_qweb_html(self.letter, self.comms[:2].ids)[0]
+        bodies, ids, header, footer, _args = self.Report._get_report(self.letter)._prepare_html(
+            html, report_model="debt.recovery.communication"
+        )
+        self.assertEqual(ids, self.comms[:2].ids)
+        for page in (header, footer):
+            self.assertNotIn("report_assets_common", page)
+            self.assertIn("<style>", page)
+            self.assertIn(".o_footer", footer)
+        url = self._asset_url(bodies[0])
+        self.assertGreater(len(self.Report._debt_asset_rules(url)), 1000, "The whole sheet.")
+        whole = self.env["ir.attachment"].sudo().search([("url", "=", url)]).file_size
+        inline = "".join(re.findall(r"<style>(.*?)</style>", str(footer), re.DOTALL))
+        self.assertLess(len(inline), whole / 3, "The footer's rules only.")
+        for body in bodies:
+            self.assertIn("report_assets_common", body)
+
+    def _asset_url(self, page):
+        return re.search(r"/web/assets/[^\"']*report_assets_common[^\"']*\.css", page).group(0)
 
     def test_letters_printed_in_batch_as_one_pdf(self):
         self._send(self.comms)
