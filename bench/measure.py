@@ -480,15 +480,11 @@ def probe_sending(env):
         env.cr.commit()
     analyze(env.cr)
     mails_before = Mail.search_count([])
+    workers = send_workers()
     with where_time_goes(env) as send_spent:
-        send = timed(
-            env,
-            lambda: run_until_done(
-                env,
-                Communication._cron_send_queued,
-                lambda: Communication.search_count([("state", "=", "queued")]),
-            ),
-        )
+        worker_queries = []
+        send = timed(env, lambda: send_in_workers(env, workers, worker_queries))
+    send["queries"] += sum(worker_queries)
     mails_created = Mail.search_count([]) - mails_before
     with where_time_goes(env) as deliver_spent:
         deliver = timed(env, lambda: mail_queue(env))
@@ -507,6 +503,47 @@ def probe_sending(env):
         "mail_states": {state: n for state, n in Mail._read_group([], ["state"], ["__count"])},
         "pdf_alone": pdf_alone,
     } | received_tally()
+
+
+def send_workers():
+    """Send crons working at once: the module ships two (Odoo runs two cron
+    threads by default); ``BENCH_SEND_WORKERS=1`` measures one alone."""
+    return int(os.environ.get("BENCH_SEND_WORKERS") or 2)
+
+
+def send_in_workers(env, workers, queries):
+    """The send cron as Odoo's cron threads run it: ``workers`` threads, each
+    with its own cursor, calling it and committing while some are queued.
+    ``queries`` gets each worker's query count."""
+    import threading
+
+    from odoo import api
+
+    def count(worker_env):
+        return worker_env["debt.recovery.communication"].search_count([("state", "=", "queued")])
+
+    def work(results, index):
+        with env.registry.cursor() as cr:
+            worker_env = api.Environment(cr, env.uid, {})
+            start = cr.sql_log_count
+            results[index] = run_until_done(
+                worker_env,
+                worker_env["debt.recovery.communication"]._cron_send_queued,
+                lambda: count(worker_env),
+            )
+            queries.append(cr.sql_log_count - start)
+
+    results = [None] * workers
+    threads = [threading.Thread(target=work, args=(results, n)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "workers": workers,
+        "calls": sum(result["calls"] for result in results if result),
+        "left": count(env),
+    }
 
 
 def one_pdf_alone(env, report, res_ids, times=3):

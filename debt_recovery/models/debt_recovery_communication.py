@@ -9,7 +9,7 @@ from reportlab.pdfgen import canvas
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
 
 from .debt_recovery_escalation import LADDER_KINDS, NO_CREDITS
@@ -1175,12 +1175,19 @@ class DebtRecoveryCommunication(models.Model):
         """Send the communications the escalation queued, a batch at a time.
 
         Each is sent once: its state leaves "To Send" in the same transaction
-        as the email it queues. Each is sent in its own savepoint (``_send``):
-        one that fails is marked "Failed" with its reason, and left for a
-        collector to retry; what remains counts only those still to send, so
-        that the cron never comes back for the failed ones.
+        as the email it queues, and the batch is locked while it is sent, so
+        that two workers (the two send crons, or a run started by hand) share
+        the queue instead of both taking the same communications. Each is
+        sent in its own savepoint (``_send``): one that fails is marked
+        "Failed" with its reason, and left for a collector to retry; what
+        remains counts only those still to send, so that the cron never comes
+        back for the failed ones.
         """
-        queued = self.search([("state", "=", "queued")], limit=SEND_BATCH_SIZE, order="id")
+        # Rows another worker is sending are skipped, not waited for: two
+        # send crons share the queue (``ir_cron_debt_recovery_send_2``).
+        query = self._search([("state", "=", "queued")], limit=SEND_BATCH_SIZE, order="id")
+        rows = self.env.execute_query(SQL("%s FOR UPDATE SKIP LOCKED", query.select()))
+        queued = self.browse(row[0] for row in rows)
         queued._send()
         # Failed and cancelled ones are no longer "To Send": not retried by the cron.
         remaining = self.search_count([("state", "=", "queued")])

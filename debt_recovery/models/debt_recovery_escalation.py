@@ -88,7 +88,10 @@ class DebtRecoveryEscalation(models.AbstractModel):
             cron._notify_progress(done=0, remaining=1)
             return
         cron._notify_progress(done=result.done, remaining=result.remaining)
-        self.env.ref("debt_recovery.ir_cron_debt_recovery_send")._trigger()
+        for xmlid in ("ir_cron_debt_recovery_send", "ir_cron_debt_recovery_send_2"):
+            send_cron = self.env.ref(f"debt_recovery.{xmlid}", raise_if_not_found=False)
+            if send_cron:
+                send_cron._trigger()
 
     @api.model
     def _preview(self, companies, partners=None, limit=None):

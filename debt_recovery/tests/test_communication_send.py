@@ -560,6 +560,50 @@ class TestSendCommitted(DebtRecoveryCommon):
             env["debt.recovery.policy"].browse(policy_ids).unlink()
             env["mail.template"].browse(template_ids).unlink()
 
+    def test_two_send_workers_share_the_queue(self):
+        """A worker sending a batch holds it: the second send cron (or a run
+        started by hand) takes the others at once, and each leaves once."""
+        partner_ids, *records = self._committed_data()
+        try:
+            with self.env.registry.cursor() as first_cr:
+                env = api.Environment(first_cr, SUPERUSER_ID, {})
+                held = env["debt.recovery.communication"].search(
+                    [("partner_id", "in", partner_ids[:2])]
+                )
+                # The first worker's batch, locked as its transaction runs.
+                first_cr.execute(
+                    "SELECT id FROM debt_recovery_communication WHERE id IN %s FOR UPDATE",
+                    [tuple(held.ids)],
+                )
+                with self.env.registry.cursor() as second_cr:
+                    # Waiting for the first worker would be a failure, not a hang.
+                    second_cr.execute("SET LOCAL lock_timeout = '5s'")
+                    api.Environment(second_cr, SUPERUSER_ID, {})[
+                        "debt.recovery.communication"
+                    ]._cron_send_queued()
+                first_cr.rollback()
+            states = dict((row[0], row[1]) for row in self._states(partner_ids))
+            self.assertEqual([states[pid] for pid in partner_ids[:2]], ["queued", "queued"])
+            self.assertEqual(states[partner_ids[2]], "sent")
+            self.assertEqual(states[partner_ids[3]], "failed", "Its broken template.")
+            with self.env.registry.cursor() as cron_cr:
+                api.Environment(cron_cr, SUPERUSER_ID, {})[
+                    "debt.recovery.communication"
+                ]._cron_send_queued()
+            after = self._states(partner_ids)
+            self.assertEqual([row[1] for row in after], ["sent", "sent", "sent", "failed"])
+            with self.env.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                comms = env["debt.recovery.communication"].search(
+                    [("partner_id", "in", partner_ids[:3])]
+                )
+                mails = env["mail.message"].search_count(
+                    [("id", "in", comms.mail_message_id.ids), ("message_type", "=", "comment")]
+                )
+                self.assertEqual(mails, 3, "One email each, none twice.")
+        finally:
+            self._cleanup(partner_ids, *records)
+
     def test_failing_template_fails_only_its_own_in_the_cron(self):
         partner_ids, *records = self._committed_data()
         try:
