@@ -13,18 +13,21 @@ class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
 
     def _prepare_html(self, html, report_model=False):
-        """The header and footer of this module's reports carry only the
-        style rules they can use (``tools/css.py``), inline.
+        """Each page of this module's reports (each letter, and the header
+        and footer) carries only the style rules it can use
+        (``tools/css.py``), inline.
 
-        wkhtmltopdf loads them again for every page, each with the whole
-        report style sheet: measured on 60 letters, 0.11 s of the 0.17 s a
-        letter costs. The letter itself keeps the whole style sheet.
+        wkhtmltopdf loads the header and footer again for every page, and
+        each letter, each with Odoo's whole report style sheet (444 KB),
+        fetched from the server: measured on 60 letters, 0.07 s of the
+        0.12 s of wkhtmltopdf a letter cost. The pages look the same.
         """
         bodies, res_ids, header, footer, paperformat_args = super()._prepare_html(
             html, report_model=report_model
         )
         if self.report_name and self.report_name.startswith("debt_recovery."):
             header, footer = self._debt_slim_styles(header), self._debt_slim_styles(footer)
+            bodies = [self._debt_slim_styles(body) for body in bodies]
         return bodies, res_ids, header, footer, paperformat_args
 
     def _debt_slim_styles(self, page):

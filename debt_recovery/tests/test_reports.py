@@ -72,17 +72,10 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             tmp.flush()
             return len(PdfFileReader(tmp.name).pages)
 
-    def _unstyled_text(self, report, records):
-        """Text of a real PDF rendered without the web styles (extractable)."""
-        self.env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
-        try:
-            pdf = self._pdf(report, records)
-        finally:
-            self.env["ir.config_parameter"].sudo().set_param("report.url", "")
-        result = subprocess.run(
-            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
-        )
-        return result.stdout.decode()
+    def _pdf_text(self, report, records):
+        """Text of the real PDF, as the customer gets it (wkhtmltopdf with
+        patched Qt gives styled PDFs a text layer)."""
+        return self._text(self._pdf(report, records))
 
     def test_each_level_letter(self):
         expected = {
@@ -98,7 +91,7 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             self.assertIn(wording, html)
             self.assertIn(amount, html)
             self.assertIn(comm.line_ids.move_id.name, html)
-            text = self._unstyled_text(self.letter, comm)
+            text = self._pdf_text(self.letter, comm)
             self.assertIn(wording, " ".join(text.split()))
             self.assertIn(amount, text)
             self.assertIn(comm.partner_id.name.split("<")[0] or "Shady & Sons", text)
@@ -139,26 +132,26 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             self.assertIn("1 / 1", text, "Page numbers of the letter itself.")
             self.assertEqual(comm.email_attachment_id, comm.letter_attachment_id)
 
-    def test_header_and_footer_carry_only_their_styles(self):
-        """wkhtmltopdf loads the header and footer for every page: they get
-        the rules they use, inline, and the letter keeps the whole sheet."""
+    def test_each_page_carries_only_its_styles(self):
+        """wkhtmltopdf loads the header and footer for every page, and each
+        letter: each gets the style rules it uses, inline, not the whole
+        style sheet fetched from the server."""
         self._pdf(self.letter, self.comms[:1])  # the style sheets, generated
         html = self.Report._render_qweb_html(self.letter, self.comms[:2].ids)[0]
+        url = self._asset_url(str(html))
+        self.assertGreater(len(self.Report._debt_asset_rules(url)), 1000, "The whole sheet.")
+        whole = self.env["ir.attachment"].sudo().search([("url", "=", url)]).file_size
         bodies, ids, header, footer, _args = self.Report._get_report(self.letter)._prepare_html(
             html, report_model="debt.recovery.communication"
         )
         self.assertEqual(ids, self.comms[:2].ids)
-        for page in (header, footer):
+        self.assertIn(".o_footer", footer)
+        for page in (header, footer, *bodies):
             self.assertNotIn("report_assets_common", page)
-            self.assertIn("<style>", page)
-            self.assertIn(".o_footer", footer)
-        url = self._asset_url(bodies[0])
-        self.assertGreater(len(self.Report._debt_asset_rules(url)), 1000, "The whole sheet.")
-        whole = self.env["ir.attachment"].sudo().search([("url", "=", url)]).file_size
-        inline = "".join(re.findall(r"<style>(.*?)</style>", str(footer), re.DOTALL))
-        self.assertLess(len(inline), whole / 3, "The footer's rules only.")
-        for body in bodies:
-            self.assertIn("report_assets_common", body)
+            inline = "".join(re.findall(r"<style>(.*?)</style>", str(page), re.DOTALL))
+            self.assertTrue(inline)
+            self.assertLess(len(inline), whole / 3, "The page's rules only.")
+        self.assertIn(".table", "".join(map(str, bodies)), "The letter's table keeps its style.")
 
     def _asset_url(self, page):
         return re.search(r"/web/assets/[^\"']*report_assets_common[^\"']*\.css", page).group(0)
@@ -180,11 +173,6 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
 
     def _download(self, action):
         return self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
-
-    def _text(self, pdf):
-        return subprocess.run(
-            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
-        ).stdout.decode()
 
     def test_printed_letters_kept_and_reprinted_as_duplicates(self):
         """First printing renders the letters once (one call), each kept as its
@@ -315,11 +303,7 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.env["res.lang"]._activate_lang("fr_FR")
         letters = self.comms[:3]
         (letters[1].contact_id or letters[1].partner_id).lang = "fr_FR"
-        self.env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
-        try:
-            pdf = letters.with_context(force_report_rendering=True)._render_letters_pdf()
-        finally:
-            self.env["ir.config_parameter"].sudo().set_param("report.url", "")
+        pdf = letters.with_context(force_report_rendering=True)._render_letters_pdf()
         self.assertEqual(self._pages(pdf), 3, "Each letter starts on a new page.")
         text = subprocess.run(
             ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
@@ -344,7 +328,7 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertNotIn("<script>alert", html)
         pdf = self._pdf(self.statement, self.customer)
         self.assertGreaterEqual(self._pages(pdf), 1)
-        text = self._unstyled_text(self.statement, self.customer)
+        text = self._pdf_text(self.statement, self.customer)
         self.assertIn("1,611.11", text)
 
     def test_payment_plan_agreement(self):
@@ -365,7 +349,7 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertNotIn("<script>alert", html)
         pdf = self._pdf(report, plan)
         self.assertGreaterEqual(self._pages(pdf), 1)
-        text = " ".join(self._unstyled_text(report, plan).split())
+        text = " ".join(self._pdf_text(report, plan).split())
         self.assertIn("acknowledges owing", text)
         self.assertIn("1,000.00", text)
         self.assertIn("333.34", text)
