@@ -25,6 +25,12 @@ class DebtRecoveryNumberMixin(models.AbstractModel):
         self._debt_check_numbers([vals])
         return super().write(vals)
 
+    def onchange(self, values, field_names, fields_spec):
+        # The form's onchange converts the values before create/write would
+        # see them: refused here too, with the same message.
+        self._debt_check_numbers([values])
+        return super().onchange(values, field_names, fields_spec)
+
     # === BUSINESS METHODS === #
     @api.model
     def _debt_check_numbers(self, vals_list):

@@ -306,6 +306,14 @@ class TestModelRules(DebtRecoveryCommon):
         promise.invalidate_recordset()
         self.assertEqual(promise.amount, 375.42)
 
+    def test_non_finite_refused_in_the_form_onchange(self):
+        """The form's onchange sees the number before create/write: refused
+        with the same message, not a traceback."""
+        Promise = self.env["debt.recovery.promise"].with_user(self.user_collector)
+        for amount in (float("inf"), float("nan")):
+            with self.subTest(amount=amount), self.assertRaisesRegex(ValidationError, "finite"):
+                Promise.onchange({"amount": amount}, ["amount"], {"amount": {}})
+
     def test_plan_bounds(self):
         with self.assertRaisesRegex(ValidationError, "finite"):
             self._plan_with(fee_amount=float("inf"))
