@@ -1,4 +1,22 @@
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from odoo import api, fields, models
+
+# True while this module posts an invoice that is no new credit (a payment
+# plan's agreed fee). Set only by Python code (``credit_hold_exempt``): no
+# context key an RPC caller sends can lift a credit hold.
+_HOLD_EXEMPT = ContextVar("debt_recovery_hold_exempt", default=False)
+
+
+@contextmanager
+def credit_hold_exempt():
+    """Post invoices inside without the credit-hold check."""
+    token = _HOLD_EXEMPT.set(True)
+    try:
+        yield
+    finally:
+        _HOLD_EXEMPT.reset(token)
 
 
 class AccountMove(models.Model):
@@ -141,7 +159,7 @@ class AccountMove(models.Model):
     # === BUSINESS METHODS === #
     def _post(self, soft=True):
         overrides = []
-        if not self.env.context.get("debt_recovery_skip_hold"):
+        if not _HOLD_EXEMPT.get():
             # Customer invoices of customers on credit hold are refused (credit
             # notes and payments still go through).
             overrides = self.env["res.partner"]._debt_enforce_credit_hold(

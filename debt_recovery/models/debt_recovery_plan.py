@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
+from .account_move import credit_hold_exempt
+
 # Ten years of monthly instalments.
 MAX_INSTALMENTS = 120
 # An instalment late by more than a year breaks any plan.
@@ -424,7 +426,8 @@ class DebtRecoveryPlan(models.Model):
         )
         # The fee is part of debt the customer already owes and agreed to pay:
         # no new credit, so no credit hold applies.
-        invoice.with_context(debt_recovery_skip_hold=True).action_post()
+        with credit_hold_exempt():
+            invoice.action_post()
         fee_line = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
         self._debt_write_state(
             {"fee_move_id": invoice.id, "move_line_ids": [fields.Command.link(fee_line.id)]}

@@ -116,6 +116,17 @@ class TestCreditHold(DebtRecoveryCommon):
             authors, {self.user_collector.partner_id, self.user_manager.partner_id}, "Who did it."
         )
 
+    def test_no_context_key_lifts_a_hold(self):
+        """The hold is lifted by its actions only: the key the module once
+        used for its own fee invoices, sent by a caller, changes nothing."""
+        self._hold("hold", reason="Cheque bounced")
+        draft = self._invoice(self.customer, 50.0, days_late=-20, post=False)
+        with self.assertRaises(UserError):
+            draft.with_user(self.user_invoicing).with_context(
+                debt_recovery_skip_hold=True
+            ).action_post()
+        self.assertEqual(draft.state, "draft")
+
     def test_override_log_names_the_manager_and_the_invoice(self):
         self._hold("hold", reason="Cheque bounced")
         self._hold("override", reason="Urgent order, paid upfront")
