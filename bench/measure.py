@@ -539,10 +539,13 @@ def send_in_workers(env, workers, queries):
         thread.start()
     for thread in threads:
         thread.join()
+    with env.registry.cursor() as cr:
+        # A new snapshot: the caller's transaction predates the workers' commits.
+        left = count(api.Environment(cr, env.uid, {}))
     return {
         "workers": workers,
         "calls": sum(result["calls"] for result in results if result),
-        "left": count(env),
+        "left": left,
     }
 
 

@@ -41,6 +41,7 @@ ensure_system_packages() {
     command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)
     command -v chromium >/dev/null || missing+=(chromium)
     command -v pdftotext >/dev/null || missing+=(poppler-utils)
+    command -v msgfmt >/dev/null || missing+=(gettext)
     dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
     dpkg -s libldap2-dev >/dev/null 2>&1 || missing+=(libldap2-dev)
     dpkg -s libsasl2-dev >/dev/null 2>&1 || missing+=(libsasl2-dev)

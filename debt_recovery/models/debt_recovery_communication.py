@@ -18,6 +18,11 @@ from .debt_recovery_workflow_mixin import workflow_action
 _logger = logging.getLogger(__name__)
 
 SEND_BATCH_SIZE = 100
+# Documents rendered in one wkhtmltopdf call: larger batches cost more a
+# letter (wkhtmltopdf slows with the number of documents; measured on 200
+# letters: 0.087 s a letter by 100, 0.15 s all at once), smaller ones pay
+# wkhtmltopdf's start and Odoo's script delay more often (0.27 s by 10).
+RENDER_BATCH_SIZE = 100
 # What a communication's email is rendered with (its template's fields).
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
 
@@ -971,9 +976,10 @@ class DebtRecoveryCommunication(models.Model):
         """{communication id: its own PDF}, as the communications read now.
 
         The communications of one report, company and language are rendered
-        in one wkhtmltopdf call (Odoo's multi-record rendering: one article a
-        communication, each with its own header, footer and page numbers),
-        then cut into one PDF each at its top-level outline. A group that
+        in one wkhtmltopdf call, a hundred at a time (Odoo's multi-record
+        rendering: one article a communication, each with its own header,
+        footer and page numbers), then cut into one PDF each at its
+        top-level outline. A group that
         cannot be cut so is rendered one communication at a time.
         """
         default = self.env.ref("debt_recovery.action_report_recovery_letter")
@@ -983,7 +989,12 @@ class DebtRecoveryCommunication(models.Model):
             groups[comm._document_report() or default, comm.company_id, lang].append(comm.id)
         Report = self.env["ir.actions.report"]
         documents = {}
-        for (report, company, lang), ids in groups.items():
+        chunks = [
+            (key, ids[start : start + RENDER_BATCH_SIZE])
+            for key, ids in groups.items()
+            for start in range(0, len(ids), RENDER_BATCH_SIZE)
+        ]
+        for (report, company, lang), ids in chunks:
             renderer = Report.with_company(company).with_context(lang=lang)
             if len(ids) > 1:
                 # HTML under tests (Odoo renders no PDF there unless forced).

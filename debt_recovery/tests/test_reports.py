@@ -98,6 +98,21 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             # Nothing was sent before: no letter speaks of an earlier reminder.
             self.assertNotIn("previous reminder", html.lower())
 
+    def test_letter_in_the_customers_language(self):
+        """A French customer's letter, with the module's French translation
+        loaded, reads in French, with French dates and amounts."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["debt_recovery"], ["fr_FR"])
+        comm = self.comms.filtered(lambda c: c.partner_id != self.customer)[:1]
+        (comm.contact_id or comm.partner_id).lang = "fr_FR"
+        text = " ".join(self._pdf_text(self.letter, comm).split())
+        for french in ("Net à payer", "Modalités de paiement", "Jours de retard"):
+            self.assertIn(french, text)
+        for english in ("Net amount due", "How to pay", "Days Overdue"):
+            self.assertNotIn(english, text)
+        self.assertIn(comm.date.strftime("%d/%m/%Y"), text)
+        self.assertIn(comm.line_ids.move_id.name, text)
+
     def test_hostile_names_are_escaped(self):
         comm = self.comms.filtered(lambda c: c.partner_id == self.customer)
         html = self._html(self.letter, comm)
@@ -146,6 +161,10 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         )
         self.assertEqual(ids, self.comms[:2].ids)
         self.assertIn(".o_footer", footer)
+        # Letters of one company share one letterhead: one copy, not one each
+        # (wkhtmltopdf loads it again for every page).
+        self.assertEqual(str(header).count('class="header'), 1)
+        self.assertEqual(str(footer).count('class="footer'), 1)
         for page in (header, footer, *bodies):
             self.assertNotIn("report_assets_common", page)
             inline = "".join(re.findall(r"<style>(.*?)</style>", str(page), re.DOTALL))
