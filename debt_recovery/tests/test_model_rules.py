@@ -39,7 +39,17 @@ class TestModelRules(DebtRecoveryCommon):
             company_id=other.id,
             company_ids=[Command.set(other.ids)],
         )
+        cls.user_portal = mail_new_test_user(
+            cls.env,
+            login="dr_rules_portal",
+            name="Pat Portal",
+            groups="base.group_portal",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
         cls.all_users = {
+            "public": cls.env.ref("base.public_user"),
+            "portal": cls.user_portal,
             "collector": cls.user_collector,
             "manager": cls.user_manager,
             "billing": cls.user_invoicing,
@@ -254,6 +264,37 @@ class TestModelRules(DebtRecoveryCommon):
             comm.with_user(self.user_manager).action_approve()
         with self.assertRaisesRegex(UserError, "waiting for approval"):
             comm.with_user(self.user_collector)._skip("again")
+
+    def test_visitors_and_portal_users_reach_no_action(self):
+        """Anonymous visitors and portal users: every workflow action of every
+        model refused, every record unchanged."""
+        dispute, promise, plan, comm = (
+            self._dispute(),
+            self._promise(),
+            self._plan(),
+            self._communication(),
+        )
+        actions = [
+            (dispute, "action_reject"),
+            (dispute, "action_resolve"),
+            (promise, "action_mark_broken"),
+            (plan, "action_propose"),
+            (plan, "action_activate"),
+            (plan, "action_cancel"),
+            (comm, "action_approve"),
+            (comm, "action_retry"),
+            (comm, "action_print_letters"),
+            (comm, "action_mark_printed"),
+        ]
+        before = {record: record.read(["state"])[0] for record, _name in actions}
+        for label in ("public", "portal"):
+            user = self.all_users[label]
+            for record, name in actions:
+                with self.subTest(user=label, action=name), self.assertRaises(REFUSED):
+                    getattr(record.with_user(user), name)()
+        for record in before:
+            record.invalidate_recordset()
+            self.assertEqual(record.read(["state"])[0], before[record])
 
     def test_case_stage_moves_keep_their_checks(self):
         invoice = self._invoice(self.customer, 200.0, days_late=10)
