@@ -1,22 +1,12 @@
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from odoo import api, fields, models
 
-# True while this module posts an invoice that is no new credit (a payment
-# plan's agreed fee). Set only by Python code (``credit_hold_exempt``): no
-# context key an RPC caller sends can lift a credit hold.
-_HOLD_EXEMPT = ContextVar("debt_recovery_hold_exempt", default=False)
+from ..tools import CodeFlag
 
-
-@contextmanager
-def credit_hold_exempt():
-    """Post invoices inside without the credit-hold check."""
-    token = _HOLD_EXEMPT.set(True)
-    try:
-        yield
-    finally:
-        _HOLD_EXEMPT.reset(token)
+# Up while this module posts an invoice that is no new credit (a payment
+# plan's agreed fee): no context key an RPC caller sends can lift a hold.
+HOLD_EXEMPT = CodeFlag("debt_recovery_hold_exempt")
+# Post invoices inside without the credit-hold check.
+credit_hold_exempt = HOLD_EXEMPT.raised
 
 
 class AccountMove(models.Model):
@@ -159,7 +149,7 @@ class AccountMove(models.Model):
     # === BUSINESS METHODS === #
     def _post(self, soft=True):
         overrides = []
-        if not _HOLD_EXEMPT.get():
+        if not HOLD_EXEMPT:
             # Customer invoices of customers on credit hold are refused (credit
             # notes and payments still go through).
             overrides = self.env["res.partner"]._debt_enforce_credit_hold(

@@ -1,24 +1,16 @@
 import functools
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from odoo import api, models
 from odoo.exceptions import UserError
 
-# True while a workflow action of this module runs. Only Python code sets it,
+from ..tools import CodeFlag
+
+# Up while a workflow action of this module runs. Only Python code raises it,
 # for the length of the action: no argument or context key that an RPC caller
 # sends can, unlike a context key (RPC callers send any context they like).
-_WORKFLOW_STEP = ContextVar("debt_recovery_workflow_step", default=False)
-
-
-@contextmanager
-def workflow_step():
-    """Let the code inside write the workflow fields of the records it moves."""
-    token = _WORKFLOW_STEP.set(True)
-    try:
-        yield
-    finally:
-        _WORKFLOW_STEP.reset(token)
+WORKFLOW_STEP = CodeFlag("debt_recovery_workflow_step")
+# Let the code inside write the workflow fields of the records it moves.
+workflow_step = WORKFLOW_STEP.raised
 
 
 def workflow_action(method):
@@ -64,7 +56,7 @@ class DebtRecoveryWorkflowMixin(models.AbstractModel):
     # === BUSINESS METHODS === #
     @api.model
     def _debt_workflow_unlocked(self):
-        return self.env.su or _WORKFLOW_STEP.get()
+        return self.env.su or bool(WORKFLOW_STEP)
 
     @api.model
     def _debt_check_workflow_vals(self, vals_list, create=False):

@@ -5,6 +5,10 @@ from odoo import Command, fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+MANAGER_GROUPS = (
+    "base.group_user,account.group_account_invoice,debt_recovery.group_debt_recovery_manager"
+)
+
 
 class DebtRecoveryCommon(AccountTestInvoicingCommon):
     @classmethod
@@ -24,39 +28,19 @@ class DebtRecoveryCommon(AccountTestInvoicingCommon):
         cls.stage_formal_notice = cls.env.ref("debt_recovery.stage_formal_notice")
         cls.stage_closed = cls.env.ref("debt_recovery.stage_closed")
 
-        company_ids = [Command.set(cls.company.ids)]
-        cls.user_invoicing = mail_new_test_user(
-            cls.env,
-            login="dr_invoicing",
-            name="Ivy Invoicing",
-            groups="base.group_user,account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=company_ids,
+        cls.user_invoicing = cls._user(
+            "dr_invoicing", "Ivy Invoicing", "base.group_user,account.group_account_invoice"
         )
-        cls.user_collector = mail_new_test_user(
-            cls.env,
-            login="dr_collector",
-            name="Colin Collector",
-            groups="base.group_user,debt_recovery.group_debt_recovery_user",
-            company_id=cls.company.id,
-            company_ids=company_ids,
+        cls.user_collector = cls._user(
+            "dr_collector",
+            "Colin Collector",
+            "base.group_user,debt_recovery.group_debt_recovery_user",
         )
-        cls.user_manager = mail_new_test_user(
-            cls.env,
-            login="dr_manager",
-            name="Mona Manager",
-            groups="base.group_user,account.group_account_invoice,"
-            "debt_recovery.group_debt_recovery_manager",
-            company_id=cls.company.id,
-            company_ids=company_ids,
-        )
-        cls.user_billing_contacts = mail_new_test_user(
-            cls.env,
-            login="dr_billing_contacts",
-            name="Bill Contacts",
-            groups="base.group_user,account.group_account_invoice,base.group_partner_manager",
-            company_id=cls.company.id,
-            company_ids=company_ids,
+        cls.user_manager = cls._user("dr_manager", "Mona Manager", MANAGER_GROUPS)
+        cls.user_billing_contacts = cls._user(
+            "dr_billing_contacts",
+            "Bill Contacts",
+            "base.group_user,account.group_account_invoice,base.group_partner_manager",
         )
         cls.customer = cls.env["res.partner"].create({"name": "Late Payer Ltd", "is_company": True})
         cls.customer_contact = cls.env["res.partner"].create(
@@ -70,6 +54,28 @@ class DebtRecoveryCommon(AccountTestInvoicingCommon):
         partner.with_user(cls.user_manager).with_company(
             company or cls.company
         )._debt_set_credit_limit(limit, "Set up for the test")
+
+    @classmethod
+    def _user(cls, login, name, groups, company=None):
+        """A user of ``company`` (the test company by default) only."""
+        company = company or cls.company
+        return mail_new_test_user(
+            cls.env,
+            login=login,
+            name=name,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+        )
+
+    @classmethod
+    def _portal_user(cls, login="dr_portal"):
+        return cls._user(login, "Pat Portal", "base.group_portal")
+
+    @classmethod
+    def _other_company_manager(cls, company, login="dr_manager_other"):
+        """A Recovery Manager of ``company``, who has no access to the test company."""
+        return cls._user(login, "Otto Other", MANAGER_GROUPS, company=company)
 
     @classmethod
     def _invoice(cls, partner, amount, days_late, currency=None, post=True, company=None):

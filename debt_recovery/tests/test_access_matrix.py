@@ -1,10 +1,7 @@
 from contextlib import closing
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-
-from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import DebtRecoveryCommon
 
@@ -52,27 +49,12 @@ class TestAccessMatrix(DebtRecoveryCommon):
         cls.other_company = cls.setup_other_company()["company"]
         cls.users = {
             "public": cls.env.ref("base.public_user"),
-            "portal": mail_new_test_user(
-                cls.env,
-                login="dr_portal",
-                name="Pat Portal",
-                groups="base.group_portal",
-                company_id=cls.company.id,
-                company_ids=[Command.set(cls.company.ids)],
-            ),
+            "portal": cls._portal_user(),
             "billing": cls.user_invoicing,
             "billing_contacts": cls.user_billing_contacts,
             "collector": cls.user_collector,
             "manager": cls.user_manager,
-            "manager_other_company": mail_new_test_user(
-                cls.env,
-                login="dr_manager_other",
-                name="Otto Other",
-                groups="base.group_user,account.group_account_invoice,"
-                "debt_recovery.group_debt_recovery_manager",
-                company_id=cls.other_company.id,
-                company_ids=[Command.set(cls.other_company.ids)],
-            ),
+            "manager_other_company": cls._other_company_manager(cls.other_company),
         }
         # Held by a manager, with a limit; a second customer is not held.
         cls._set_credit_limit(cls.customer, 1000.0)

@@ -4,8 +4,6 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import DebtRecoveryCommon
 
 # Refusals: a clear message, or the ORM's access refusal (an AccessError, a
@@ -30,23 +28,8 @@ class TestModelRules(DebtRecoveryCommon):
         cls.level = cls.policy.level_ids.sorted("days")[-1]
         cls.quality = cls.env.ref("debt_recovery.dispute_reason_quality")
         other = cls.setup_other_company()["company"]
-        cls.user_other_company = mail_new_test_user(
-            cls.env,
-            login="dr_other_company",
-            name="Otto Other",
-            groups="base.group_user,account.group_account_invoice,"
-            "debt_recovery.group_debt_recovery_manager",
-            company_id=other.id,
-            company_ids=[Command.set(other.ids)],
-        )
-        cls.user_portal = mail_new_test_user(
-            cls.env,
-            login="dr_rules_portal",
-            name="Pat Portal",
-            groups="base.group_portal",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.user_other_company = cls._other_company_manager(other)
+        cls.user_portal = cls._portal_user()
         cls.all_users = {
             "public": cls.env.ref("base.public_user"),
             "portal": cls.user_portal,
