@@ -40,6 +40,18 @@ COMMUNICATION_STATES = [
 DUPLICATE_MARK = "DUPLICATE"
 
 
+def _pdf_has_fonts(pdf):
+    """Whether a page of ``pdf`` uses a font (a PDF with text has some)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    for page in reader.pages:
+        resources = page.get("/Resources")
+        if hasattr(resources, "get_object"):
+            resources = resources.get_object()
+        if resources and resources.get("/Font"):
+            return True
+    return False
+
+
 class DebtRecoveryCommunication(models.Model):
     _name = "debt.recovery.communication"
     _description = "Recovery Communication"
@@ -1005,6 +1017,24 @@ class DebtRecoveryCommunication(models.Model):
                 _logger.info("Recovery PDFs: %s documents not cut apart, one by one.", len(ids))
             for res_id in ids:
                 documents[res_id] = renderer._render_qweb_pdf(report, [res_id])[0]
+        blank = self.browse(
+            res_id
+            for res_id, document in documents.items()
+            if document.startswith(b"%PDF-") and not _pdf_has_fonts(document)
+        )
+        if blank:
+            # wkhtmltopdf hides text whose web font it cannot load: such a
+            # letter is blank. Nothing leaves; the reason says what to fix.
+            raise UserError(
+                self.env._(
+                    "The PDF of %(names)s came out without any text: wkhtmltopdf could "
+                    "not load the fonts from %(url)s. The system parameter report.url "
+                    "(or web.base.url) must be an address this server reaches. "
+                    "Nothing was sent.",
+                    names=", ".join(blank.mapped("name")),
+                    url=self.env["ir.actions.report"]._get_report_url(),
+                )
+            )
         return documents
 
     def _render_letters_pdf(self):

@@ -98,6 +98,22 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             # Nothing was sent before: no letter speaks of an earlier reminder.
             self.assertNotIn("previous reminder", html.lower())
 
+    def test_no_blank_letter_leaves(self):
+        """wkhtmltopdf hides the text whose web font it cannot fetch: with
+        report.url unreachable the letter would be blank. It is not sent: the
+        communication fails with the reason, and nothing is kept."""
+        comm = self.comms[:1]
+        self.env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
+        try:
+            comm.with_context(force_report_rendering=True)._send()
+        finally:
+            self.env["ir.config_parameter"].sudo().set_param("report.url", "")
+        self.assertEqual(comm.state, "failed")
+        self.assertIn("without any text", comm.failure_reason)
+        self.assertIn("report.url", comm.failure_reason)
+        self.assertFalse(comm.mail_message_id, "No email left.")
+        self.assertFalse(comm.letter_attachment_id, "No blank document kept.")
+
     def test_letter_in_the_customers_language(self):
         """A French customer's letter, with the module's French translation
         loaded, reads in French, with French dates and amounts."""
