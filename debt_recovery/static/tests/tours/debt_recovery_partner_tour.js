@@ -12,6 +12,10 @@ registry.category("web_tour.tours").add("debt_recovery_partner_tour", {
             run: "click",
         },
         {
+            content: "A customer without a credit limit has no limit, not $0.00 available",
+            trigger: "div[name=debt_credit_available]:contains('No limit')",
+        },
+        {
             content: "The overdue amount is shown",
             trigger: ".o_field_widget[name=debt_amount_overdue]:contains('1,234.00')",
         },
