@@ -592,31 +592,14 @@ class DebtRecoveryCommunication(models.Model):
         )
         items.move_id.fetch(["name", "debt_no_reminder"])
         self.case_id.fetch(["stage_id", "stage_kind"])
-        keys = {
-            (comm.partner_id.commercial_partner_id.id, comm.company_id.id, comm.currency_id.id)
-            for comm in self
-            if comm.policy_id.net_credits
-        }
-        credits = self.env["debt.recovery.escalation"]._credits_by_key(keys)
-        reasons = {
-            "cancelled": self.env._("cancelled"),
-            "paid": self.env._("paid"),
-            "disputed": self.env._("disputed"),
-            "plan": self.env._("in a payment plan"),
-            "promise": self.env._("promised"),
-            "excluded": self.env._("excluded from reminders"),
-        }
+        credits = self._current_credits()
+        reasons = self._drop_reasons()
         to_drop = self.env["debt.recovery.communication.line"]
         to_cancel = {}
         for comm in self:
             kept, dropped = comm._refresh_lines(today, reasons)
             to_drop |= comm.line_ids - kept
-            key = (
-                comm.partner_id.commercial_partner_id.id,
-                comm.company_id.id,
-                comm.currency_id.id,
-            )
-            credit = credits.get(key, NO_CREDITS) if comm.policy_id.net_credits else NO_CREDITS
+            credit = credits[comm]
             amount_credit = comm.currency_id.round(credit.amount_currency)
             if set(credit.line_ids) != set(
                 comm.credit_line_ids.ids
@@ -647,6 +630,37 @@ class DebtRecoveryCommunication(models.Model):
             comm._cancel(reason)
             cancelled |= comm
         return self - cancelled
+
+    def _drop_reasons(self):
+        """{why: how a letter's check says it} for ``_drop_reason``'s answers."""
+        return {
+            "cancelled": self.env._("cancelled"),
+            "paid": self.env._("paid"),
+            "disputed": self.env._("disputed"),
+            "plan": self.env._("in a payment plan"),
+            "promise": self.env._("promised"),
+            "excluded": self.env._("excluded from reminders"),
+        }
+
+    def _current_credits(self):
+        """{communication: the open credits it deducts now} (none when its
+        policy does not net them), in one query for all of ``self``."""
+
+        def key(comm):
+            return (
+                comm.partner_id.commercial_partner_id.id,
+                comm.company_id.id,
+                comm.currency_id.id,
+            )
+
+        netting = self.filtered(lambda c: c.policy_id.net_credits)
+        credits = self.env["debt.recovery.escalation"]._credits_by_key(
+            {key(comm) for comm in netting}
+        )
+        return {
+            comm: credits.get(key(comm), NO_CREDITS) if comm in netting else NO_CREDITS
+            for comm in self
+        }
 
     def _refresh_lines(self, today, reasons):
         """The lines still claimed, updated in the cache (flushed together),
@@ -792,31 +806,14 @@ class DebtRecoveryCommunication(models.Model):
             for comm in self
         }
         today = fields.Date.context_today(self)
-        reasons = {
-            "cancelled": self.env._("cancelled"),
-            "paid": self.env._("paid"),
-            "disputed": self.env._("disputed"),
-            "plan": self.env._("in a payment plan"),
-            "promise": self.env._("promised"),
-            "excluded": self.env._("excluded from reminders"),
-        }
-        keys = {
-            (comm.partner_id.commercial_partner_id.id, comm.company_id.id, comm.currency_id.id)
-            for comm in self
-            if comm.policy_id.net_credits
-        }
-        credits = self.env["debt.recovery.escalation"]._credits_by_key(keys)
+        reasons = self._drop_reasons()
+        credits = self._current_credits()
         to_drop = self.env["debt.recovery.communication.line"]
         rerender = self.browse()
         for comm in self:
             lines_before, credits_before, credit_amount_before = before[comm]
             kept, dropped = comm._refresh_lines(today, reasons)
-            key = (
-                comm.partner_id.commercial_partner_id.id,
-                comm.company_id.id,
-                comm.currency_id.id,
-            )
-            credit = credits.get(key, NO_CREDITS) if comm.policy_id.net_credits else NO_CREDITS
+            credit = credits[comm]
             reason = comm._cancel_reason(kept, dropped, credit)
             if reason:
                 comm.write({"letter_state": "none", "cancel_reason": reason})
