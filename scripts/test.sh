@@ -33,6 +33,7 @@ DB="dr_test_$$"
 cleanup() {
     dropdb --if-exists "$DB" >/dev/null 2>&1 || true
     rm -rf "${FILESTORE:?}/$DB"
+    rm -f "$DR_HOME/pytest-odoo-$$.conf" "$DR_HOME/junit-$$.xml"
 }
 trap cleanup EXIT
 log "Creating the test database $DB and installing debt_recovery and debt_recovery_sale (no demo data)"
@@ -40,7 +41,7 @@ createdb -T "$TEMPLATE" "$DB"
 if [ -d "$FILESTORE/$TEMPLATE" ]; then mkdir -p "$FILESTORE" && cp -a "$FILESTORE/$TEMPLATE" "$FILESTORE/$DB"; fi
 odoo_bin -d "$DB" -i debt_recovery,debt_recovery_sale --without-demo=all --stop-after-init --log-level=warn
 
-CONF="$DR_HOME/pytest-odoo.conf"
+CONF="$DR_HOME/pytest-odoo-$$.conf"
 cat > "$CONF" <<CONF
 [options]
 db_name = $DB
