@@ -2,6 +2,7 @@ import hashlib
 import io
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 import psycopg2
 from reportlab.lib import colors
@@ -179,6 +180,17 @@ class DebtRecoveryCommunication(models.Model):
         help="The written reminders (emails, printed letters) that really left for "
         "this customer in this company before this one.",
     )
+    date_letter = fields.Date(
+        string="Letter Date",
+        compute="_compute_date_deadline",
+        help="The date the letter bears: the day it left, or today until it leaves.",
+    )
+    date_deadline = fields.Date(
+        string="Pay By",
+        compute="_compute_date_deadline",
+        help="The payment deadline the letter gives: the level's deadline, counted from "
+        "the day the communication leaves.",
+    )
     mail_message_id = fields.Many2one(
         comodel_name="mail.message", string="Email Message", readonly=True
     )
@@ -287,6 +299,15 @@ class DebtRecoveryCommunication(models.Model):
                 # same day is not an earlier one.
                 and (c.date_sent or c.date) < sent_on
             )
+
+    @api.depends("level_id.payment_days", "date_sent")
+    @api.depends_context("date")
+    def _compute_date_deadline(self):
+        today = fields.Date.context_today(self)
+        for comm in self:
+            comm.date_letter = comm.date_sent or today
+            days = comm.level_id.payment_days
+            comm.date_deadline = days and comm.date_letter + timedelta(days=days)
 
     @api.depends("mail_message_id.notification_ids.notification_status")
     def _compute_email_status(self):

@@ -76,6 +76,23 @@ class DebtRecoveryLevel(models.Model):
         help="The level's wording, including its legal wording, printed in the letter.",
     )
     call_script = fields.Text(translate=True)
+    payment_days = fields.Integer(
+        string="Payment Deadline (Days)",
+        help="The letter asks for payment by this many days after the day it leaves, "
+        "printed as a date (0: no deadline).",
+    )
+    legal_notice = fields.Boolean(
+        string="Statutory Notice",
+        help="The letter states the late-payment law of the company's country: the "
+        "statute, the interest rate and the fixed compensation for recovery costs "
+        "(formal notice and final demand).",
+    )
+    signature = fields.Html(
+        translate=True,
+        sanitize=True,
+        help="Who signs the letters of this level (a name, a title, a department). "
+        "Empty: the customer's collector signs.",
+    )
 
     # === CONSTRAINT METHODS === #
     @api.constrains("name", "channel_email", "channel_letter", "channel_phone", "mail_template_id")
@@ -95,13 +112,24 @@ class DebtRecoveryLevel(models.Model):
                     )
                 )
 
-    @api.constrains("name", "fee_amount", "min_amount", "min_days_since_previous", "days")
+    @api.constrains(
+        "name", "fee_amount", "min_amount", "min_days_since_previous", "days", "payment_days"
+    )
     def _check_amounts(self):
         for level in self:
             if abs(level.days) > MAX_DAYS or level.min_days_since_previous > MAX_DAYS:
                 raise ValidationError(
                     self.env._(
                         "The days of the level %(level)s cannot exceed %(max)s.",
+                        level=level.name,
+                        max=MAX_DAYS,
+                    )
+                )
+            if not 0 <= level.payment_days <= MAX_DAYS:
+                raise ValidationError(
+                    self.env._(
+                        "The payment deadline of the level %(level)s must be between 0 and "
+                        "%(max)s days.",
                         level=level.name,
                         max=MAX_DAYS,
                     )

@@ -9,3 +9,4 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.debt_hold_overdue_days", readonly=False
     )
     debt_hold_stage_id = fields.Many2one(related="company_id.debt_hold_stage_id", readonly=False)
+    debt_letter_window = fields.Selection(related="company_id.debt_letter_window", readonly=False)

@@ -34,10 +34,15 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         cls.Report = cls.env["ir.actions.report"]
         cls.letter = cls.env.ref("debt_recovery.action_report_recovery_letter")
         cls.statement = cls.env.ref("debt_recovery.action_report_statement_of_account")
+        # French before the company's ladder is copied from the default one:
+        # its levels' wording in French comes with the copy.
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.env["ir.module.module"]._load_module_terms(["debt_recovery"], ["fr_FR"])
         # Straight to the level of the age, so that each level has its letter.
         policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
         policy.escalation_mode = "age"
         cls.invoices = {}
+        cls.company.write({"company_registry": "RCS Lyon 987 654 321", "vat": False})
         for days, amount in ((10, 1111.11), (25, 2222.22), (40, 3333.33), (65, 4444.44)):
             partner = (
                 cls.customer
@@ -47,6 +52,12 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
                         "name": f"Customer {days}",
                         "is_company": True,
                         "email": f"c{days}@example.com",
+                        "street": f"{days} rue des Lilas",
+                        "street2": "Bâtiment C",
+                        "zip": "69003",
+                        "city": "Lyon",
+                        "country_id": cls.env.ref("base.fr").id,
+                        "ref": f"C-{days:05d}",
                     }
                 )
             )
@@ -77,26 +88,134 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         patched Qt gives styled PDFs a text layer)."""
         return self._text(self._pdf(report, records))
 
-    def test_each_level_letter(self):
+    def _fonts(self, pdf):
+        """``pdffonts`` rows of ``pdf``: (name, embedded)."""
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as tmp:
+            tmp.write(pdf)
+            tmp.flush()
+            out = subprocess.run(
+                ["pdffonts", tmp.name], capture_output=True, check=True
+            ).stdout.decode()
+        rows = out.splitlines()[2:]
+        # name type encoding emb sub uni object ID: "emb" is 5th from the end.
+        return [(row.split()[0], row.split()[-5]) for row in rows if row.strip()]
+
+    def test_every_letter_in_english_and_french(self):
+        """Each letter kind as the customer gets it, in English and, for a
+        French customer, in French: the full postal address, the references,
+        the amount, the payment deadline as a date in the customer's format,
+        the company's identity, the signatory, embedded fonts."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["debt_recovery"], ["fr_FR"])
+        collector = self.env.user
+        collector.partner_id.phone = "+33 4 00 00 00 01"
         expected = {
-            "Friendly Reminder": ("Payment reminder", "1,111.11"),
-            "Firm Reminder": ("payment within 7 days", "2,222.22"),
-            "Formal Notice of Default": ("late-payment interest", "3,333.33"),
-            "Final Demand": ("within 7 days", "4,444.44"),
+            "Friendly Reminder": (("Payment reminder",), ("Rappel de paiement",), "1,111.11"),
+            "Firm Reminder": (
+                ("payment requested",),
+                ("Factures échues",),
+                "2,222.22",
+            ),
+            "Formal Notice of Default": (
+                ("Formal notice of default", "Late-payment interest"),
+                ("Mise en demeure", "Intérêts de retard"),
+                "3,333.33",
+            ),
+            "Final Demand": (
+                ("Final demand", "Late-payment interest"),
+                ("Dernier avis", "Intérêts de retard"),
+                "4,444.44",
+            ),
         }
-        self.assertEqual(set(self.comms.level_id.mapped("name")), set(expected))
-        for comm in self.comms:
-            wording, amount = expected[comm.level_id.name]
-            html = self._html(self.letter, comm)
-            self.assertIn(wording, html)
-            self.assertIn(amount, html)
-            self.assertIn(comm.line_ids.move_id.name, html)
-            text = self._pdf_text(self.letter, comm)
-            self.assertIn(wording, " ".join(text.split()))
-            self.assertIn(amount, text)
-            self.assertIn(comm.partner_id.name.split("<")[0] or "Shady & Sons", text)
-            # Nothing was sent before: no letter speaks of an earlier reminder.
-            self.assertNotIn("previous reminder", html.lower())
+        letters = self.comms.filtered(lambda c: c.partner_id != self.customer)
+        letters = letters | self.comms.filtered(lambda c: c.level_id.days == 7)
+        self.assertEqual(set(letters.level_id.mapped("name")), set(expected))
+        letters.case_id.user_id = collector
+        for comm in letters:
+            partner = comm.partner_id
+            if partner == self.customer:
+                partner.write(
+                    {"street": "9 rue du Port", "zip": "13002", "city": "Marseille", "ref": "C-10"}
+                )
+                partner.country_id = self.env.ref("base.fr")
+            english, french, amount = expected[comm.level_id.name]
+            deadline = comm.date_deadline
+            self.assertEqual(deadline, self.today + timedelta(days=comm.level_id.payment_days))
+            self.assertGreater(comm.level_id.payment_days, 0)
+            for lang in ("en_US", "fr_FR"):
+                partner.lang = lang
+                pdf = self._pdf(self.letter, comm)
+                text = " ".join(self._text(pdf).split())
+                with self.subTest(level=comm.level_id.name, lang=lang):
+                    self.assertEqual(self._pages(pdf), 1, "The letter fits on one page.")
+                    self.assertIn(partner.street, text)
+                    self.assertIn(f"{partner.zip} {partner.city}", text)
+                    self.assertIn("France", text)
+                    self.assertIn(partner.ref, text, "The customer number.")
+                    self.assertIn(comm.case_id.name, text, "Our reference.")
+                    self.assertIn(collector.name, text, "The collector signs.")
+                    self.assertIn(self.company.company_registry, text, "The company's identity.")
+                    if lang == "en_US":
+                        self.assertIn(amount, text)
+                        self.assertIn(deadline.strftime("%m/%d/%Y"), text, "Pay by a date.")
+                        for wording in english:
+                            self.assertIn(wording, text)
+                        self.assertIn("Yours faithfully", text)
+                    else:
+                        self.assertIn(amount[-6:].replace(".", ","), text)
+                        self.assertIn(deadline.strftime("%d/%m/%Y"), text, "French date.")
+                        for wording in french:
+                            self.assertIn(wording, text)
+                        for english_text in ("Yours faithfully", "Net amount due", "Dear Sir"):
+                            self.assertNotIn(english_text, text)
+                    # Nothing was sent before: no letter speaks of an earlier reminder.
+                    self.assertNotIn("previous reminder", text.lower())
+                    self.assertNotIn("rappel précédent", text.lower())
+                    fonts = self._fonts(pdf)
+                    self.assertTrue(fonts, "The PDF has a text layer.")
+                    self.assertEqual({emb for _name, emb in fonts}, {"yes"}, fonts)
+
+    def test_legal_basis_of_the_companys_country(self):
+        """The formal notice states the late-payment law of the company's
+        country, the EU directive elsewhere; the reminders before it do not."""
+        notice = self.comms.filtered(lambda c: c.level_id.legal_notice)[:1]
+        reminder = self.comms.filtered(lambda c: c.level_id.days == 7)
+        self.assertTrue(notice and reminder)
+        statutes = {
+            "base.fr": ("L441-10", "EUR 40"),
+            "base.de": ("§ 288 BGB", "Base rate + 9 points"),
+            "base.nl": ("6:119a", "wettelijke handelsrente"),
+            "base.es": ("Ley 3/2004", "EUR 40"),
+            "base.uk": (
+                "Late Payment of Commercial Debts (Interest) Act 1998",
+                "GBP 40, 70 or 100",
+            ),
+            "base.us": ("Directive 2011/7/EU", "ECB reference rate + 8 points"),
+        }
+        for country, wording in statutes.items():
+            self.company.country_id = self.env.ref(country)
+            html = " ".join(self._html(self.letter, notice).split())
+            for text in wording:
+                self.assertIn(text, html, country)
+            self.assertIn("o_debt_recovery_interest", html, "The place of the amounts.")
+            self.assertNotIn("L441-10" if country != "base.fr" else "2011/7/EU", html)
+            self.assertNotIn("o_debt_recovery_legal_basis", self._html(self.letter, reminder))
+
+    def test_address_in_the_envelope_window(self):
+        """The recipient sits where the company's window envelopes show it."""
+        comm = self.comms[:1]
+        self.company.debt_letter_window = "left"
+        html = self._html(self.letter, comm)
+        self.assertIn("o_debt_recovery_window_left", html)
+        self.company.debt_letter_window = "right"
+        html = self._html(self.letter, comm)
+        self.assertIn("o_debt_recovery_window_right", html)
+
+    def test_signature_of_the_level(self):
+        comm = self.comms[:1]
+        comm.level_id.signature = "<p>Jeanne Durand, Head of Credit</p>"
+        text = " ".join(self._pdf_text(self.letter, comm).split())
+        self.assertIn("Jeanne Durand, Head of Credit", text)
 
     def test_no_blank_letter_leaves(self):
         """wkhtmltopdf hides the text whose web font it cannot fetch: with
