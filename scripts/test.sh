@@ -19,15 +19,15 @@ fi
 # every entry of the .pot (Odoo's own export) translated (a lint: DR_SKIP_LINT
 # skips it too).
 if [ -z "${DR_SKIP_LINT:-}" ]; then
-log "Checking the translations (fr, de, es, nl)"
-for lang in fr de es nl; do
-    po="debt_recovery/i18n/$lang.po"
-    [ -f "$po" ] || die "$po is missing."
-    stats=$(msgfmt -c --statistics -o /dev/null "$po" 2>&1) || die "$po: $stats"
-    case "$stats" in *untranslated* | *fuzzy*) die "$po is not complete: $stats" ;; esac
-    msgcmp "$po" debt_recovery/i18n/debt_recovery.pot || die "$po lacks entries of the .pot."
-    printf '%s: %s\n' "$lang" "$stats" >&2
-done
+    log "Checking the translations (fr, de, es, nl)"
+    for lang in fr de es nl; do
+        po="debt_recovery/i18n/$lang.po"
+        [ -f "$po" ] || die "$po is missing."
+        stats=$(msgfmt -c --statistics -o /dev/null "$po" 2>&1) || die "$po: $stats"
+        case "$stats" in *untranslated* | *fuzzy*) die "$po is not complete: $stats" ;; esac
+        msgcmp "$po" debt_recovery/i18n/debt_recovery.pot || die "$po lacks entries of the .pot."
+        printf '%s: %s\n' "$lang" "$stats" >&2
+    done
 fi
 
 ensure_template_db
