@@ -15,6 +15,7 @@ from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
 
 from .debt_recovery_escalation import LADDER_KINDS, NO_CREDITS
 from .debt_recovery_workflow_mixin import workflow_action
+from .ir_actions_report import PDF_PROCESSES
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +25,8 @@ SEND_BATCH_SIZE = 100
 # letters: 0.087 s a letter by 100, 0.15 s all at once), smaller ones pay
 # wkhtmltopdf's start and Odoo's script delay more often (0.27 s by 10).
 RENDER_BATCH_SIZE = 100
+# Below it, wkhtmltopdf's start costs more than a second process saves.
+MIN_RENDER_BATCH_SIZE = 10
 # What a communication's email is rendered with (its template's fields).
 EMAIL_FIELDS = ("subject", "body_html", "email_from")
 
@@ -1006,11 +1009,11 @@ class DebtRecoveryCommunication(models.Model):
         """{communication id: its own PDF}, as the communications read now.
 
         The communications of one report, company and language are rendered
-        in one wkhtmltopdf call, a hundred at a time (Odoo's multi-record
-        rendering: one article a communication, each with its own header,
-        footer and page numbers), then cut into one PDF each at its
-        top-level outline. A group that
-        cannot be cut so is rendered one communication at a time.
+        in batches (Odoo's multi-record rendering: one article a
+        communication, each with its own header, footer and page numbers),
+        one wkhtmltopdf process a core at once, then cut into one PDF each at
+        its top-level outline (``ir.actions.report._debt_render_pdfs``). A
+        batch that cannot be cut so is rendered one communication at a time.
         """
         default = self.env.ref("debt_recovery.action_report_recovery_letter")
         groups = defaultdict(list)
@@ -1019,22 +1022,27 @@ class DebtRecoveryCommunication(models.Model):
             groups[comm._document_report() or default, comm.company_id, lang].append(comm.id)
         Report = self.env["ir.actions.report"]
         documents = {}
-        chunks = [
-            (key, ids[start : start + RENDER_BATCH_SIZE])
-            for key, ids in groups.items()
-            for start in range(0, len(ids), RENDER_BATCH_SIZE)
+        # Small enough that the documents render side by side (one
+        # wkhtmltopdf process a core), at most RENDER_BATCH_SIZE.
+        size = max(MIN_RENDER_BATCH_SIZE, -(-len(self) // PDF_PROCESSES))
+        size = min(size, RENDER_BATCH_SIZE)
+        batches = [
+            (
+                Report.with_company(company).with_context(lang=lang),
+                report,
+                ids[start : start + size],
+            )
+            for (report, company, lang), ids in groups.items()
+            for start in range(0, len(ids), size)
         ]
-        for (report, company, lang), ids in chunks:
-            renderer = Report.with_company(company).with_context(lang=lang)
-            if len(ids) > 1:
-                # HTML under tests (Odoo renders no PDF there unless forced).
-                streams, kind = renderer._pre_render_qweb_pdf(report, ids)
-                if kind == "pdf" and all(streams.get(i, {}).get("stream") for i in ids):
-                    documents.update((i, streams[i]["stream"].getvalue()) for i in ids)
-                    continue
-                _logger.info("Recovery PDFs: %s documents not cut apart, one by one.", len(ids))
+        if Report._debt_renders_pdf():
+            documents = Report._debt_render_pdfs([batch for batch in batches if len(batch[2]) > 1])
+        for renderer, report, ids in batches:
             for res_id in ids:
-                documents[res_id] = renderer._render_qweb_pdf(report, [res_id])[0]
+                if res_id not in documents:
+                    # Alone, or a batch that could not be cut apart (HTML
+                    # under tests).
+                    documents[res_id] = renderer._render_qweb_pdf(report, [res_id])[0]
         blank = self.browse(
             res_id
             for res_id, document in documents.items()
