@@ -45,6 +45,9 @@
         "demo/debt_recovery_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "debt_recovery/static/src/**/*",
+        ],
         "web.assets_tests": [
             "debt_recovery/static/tests/tours/*.js",
         ],

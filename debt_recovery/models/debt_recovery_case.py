@@ -127,9 +127,23 @@ class DebtRecoveryCase(models.Model):
         store=True,
         help="Earliest due date among the customer's open receivable items.",
     )
+    # Stored, so that the board's columns, the list, pivot and graph sum it:
+    # recomputed when the case's items change (posting, payment,
+    # reconciliation) and every day by the case sync (``_refresh_overdue``),
+    # since what is overdue also changes with the date.
+    amount_overdue_company = fields.Monetary(
+        string="Overdue",
+        compute="_compute_amount_overdue_company",
+        store=True,
+        currency_field="currency_id",
+        help="What is overdue less the customer's open credits in the same currency "
+        "(credit notes, unapplied payments, advances), as the reminders claim it, in "
+        "company currency. Brought up to date when a payment or an invoice changes "
+        "the items, and every night for the items fallen due.",
+    )
     # Not stored: they depend on today's date.
     amount_overdue = fields.Monetary(
-        string="Overdue",
+        string="Overdue Today",
         compute="_compute_amount_overdue",
         currency_field="currency_id",
         help="What is overdue less the customer's open credits in the same currency "
@@ -326,6 +340,25 @@ class DebtRecoveryCase(models.Model):
             )
             case.amount_credit = sum(figure["credit_company"] for figure in currencies)
             case.amount_disputed = sum(figure["disputed_company"] for figure in currencies)
+
+    @api.depends(
+        "move_line_ids.amount_residual",
+        "move_line_ids.amount_residual_currency",
+        "move_line_ids.reconciled",
+        "move_line_ids.parent_state",
+        "move_line_ids.date_maturity",
+        "move_line_ids.currency_id",
+        "partner_id",
+        "company_id",
+    )
+    def _compute_amount_overdue_company(self):
+        # The figure of ``amount_overdue``, kept: the same rule, the same queries.
+        figures = self._overdue_and_credits()
+        for case in self:
+            currencies = figures.get(case._origin, {}).values()
+            case.amount_overdue_company = case.currency_id.round(
+                sum(figure["net_company"] for figure in currencies)
+            )
 
     @api.depends("move_line_ids")
     @api.depends_context("tz")
@@ -771,7 +804,11 @@ class DebtRecoveryCase(models.Model):
         changed = cases | self.browse({row[1] for row in rows if row[1]})
         lines.invalidate_recordset(["debt_case_id"])
         changed.invalidate_recordset(["move_line_ids"])
-        amounts = [self._fields["amount_due"], self._fields["oldest_due_date"]]
+        amounts = [
+            self._fields["amount_due"],
+            self._fields["oldest_due_date"],
+            self._fields["amount_overdue_company"],
+        ]
         dependents = set(self.pool.get_dependent_fields(lines._fields["debt_case_id"]))
         if any(field.store for field in dependents.difference(amounts)):
             lines.modified(["debt_case_id"])
@@ -807,8 +844,10 @@ class DebtRecoveryCase(models.Model):
         to_create = sorted(wanted - existing, key=lambda pc: (pc[1].id, pc[0].id))
         self._open_auto_cases(to_create)
 
-        # 2. New receivable items of customers with an open case join the case.
+        # 2. New receivable items of customers with an open case join the case,
+        # and what is overdue today is brought up to date (items fell due).
         open_cases._attach_open_lines()
+        open_cases._refresh_overdue()
 
         # 3. A case held in a stage that records make (disputed, promise, plan)
         # with overdue debt that no record holds (an invoice fallen due since)
@@ -836,6 +875,25 @@ class DebtRecoveryCase(models.Model):
         if to_close:
             to_close.write({"stage_id": closed_stage.id})
             bulk_log_note(to_close, self.env._("Closed as recovered: nothing is overdue any more."))
+
+    def _refresh_overdue(self):
+        """Bring the stored overdue amount of the cases to today's: the items
+        that fell due since it was computed count now. Only the cases whose
+        figure changed are written (the grouped reads are done once)."""
+        cases = self.filtered("id")
+        if not cases:
+            return
+        self.env.flush_all()
+        figures = cases._overdue_and_credits()
+        changed = cases.filtered(
+            lambda case: case.currency_id.compare_amounts(
+                case.amount_overdue_company,
+                sum(figure["net_company"] for figure in figures.get(case, {}).values()),
+            )
+        )
+        if changed:
+            self.env.add_to_compute(self._fields["amount_overdue_company"], changed)
+            changed.flush_recordset(["amount_overdue_company"])
 
     @api.model
     def _overdue_pairs(self, scope):

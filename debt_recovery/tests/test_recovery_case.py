@@ -199,3 +199,57 @@ class TestRecoveryCase(DebtRecoveryCommon):
         self.assertNotIn(case_new, found)
         self.assertIn(case_new, self.Case.search([("oldest_overdue_days", "<=", 5)]))
         self.assertIn(case_old, self.Case.search([("oldest_overdue_days", "=", 45)]))
+
+    # --- the board: column totals --- #
+    def _board(self, cases):
+        """{stage: (column total, [card amounts])} as the board reads them:
+        the column's aggregate (web_read_group) and each card's field."""
+        domain = [("id", "in", cases.ids)]
+        # A new request: nothing cached from before (the date may have moved).
+        self.env.invalidate_all()
+        groups = self.Case.web_read_group(domain, ["amount_overdue_company:sum"], ["stage_id"])
+        cards = self.Case.web_search_read(
+            domain, {"stage_id": {}, "amount_overdue_company": {}, "amount_overdue": {}}
+        )["records"]
+        board = {}
+        for group in groups["groups"]:
+            if not group["stage_id_count"]:
+                continue
+            stage_id = group["stage_id"][0]
+            board[stage_id] = (
+                group["amount_overdue_company"],
+                sorted(c["amount_overdue_company"] for c in cards if c["stage_id"] == stage_id),
+            )
+            for card in cards:
+                # The stored figure the board sums is today's overdue, net of credits.
+                self.assertAlmostEqual(card["amount_overdue_company"], card["amount_overdue"])
+        return board
+
+    def test_board_column_total_sums_the_cards_overdue(self):
+        """A column's total is the sum of what its cards show, the overdue
+        amount net of credits (not the total due), after a payment and the
+        next day, when an invoice due today falls overdue."""
+        second = self.env["res.partner"].create({"name": "Second Late Co", "is_company": True})
+        invoice = self._invoice(self.customer, 1000.0, days_late=10)
+        self._invoice(self.customer, 400.0, days_late=0)
+        self._credit_note(self.customer, 150.0)
+        self._invoice(second, 300.0, days_late=5)
+        case, second_case = self._case_of(self.customer), self._case_of(second)
+        cases = case | second_case
+        self.assertEqual(case.amount_due, 1250.0, "Total due: the invoices less the credit.")
+        self.assertEqual(self._board(cases), {self.stage_current.id: (1150.0, [300.0, 850.0])})
+
+        self._pay(invoice, amount=400.0)
+        self.assertEqual(self._board(cases), {self.stage_current.id: (750.0, [300.0, 450.0])})
+
+        # The next day the invoice due today is overdue: the nightly case sync
+        # brings the stored figure to it.
+        with freeze_time(self.today + timedelta(days=1)):
+            self.Case._cron_sync_cases()
+            self.assertEqual(self._board(cases), {self.stage_current.id: (1150.0, [300.0, 850.0])})
+            # The card moved with its case: the columns follow.
+            case.with_user(self.user_collector).write({"stage_id": self.stage_reminder.id})
+            self.assertEqual(
+                self._board(cases),
+                {self.stage_current.id: (300.0, [300.0]), self.stage_reminder.id: (850.0, [850.0])},
+            )

@@ -27,6 +27,12 @@ class TestRecoveryTours(HttpCase):
 
     def _overdue_customer(self, name, amount, days_late):
         partner = self.env["res.partner"].create({"name": name, "is_company": True})
+        self._invoice(partner, amount, days_late)
+        case = self.env["debt.recovery.case"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(len(case), 1)
+        return partner, case
+
+    def _invoice(self, partner, amount, days_late):
         today = fields.Date.context_today(self.admin)
         invoice = (
             self.env["account.move"]
@@ -47,12 +53,36 @@ class TestRecoveryTours(HttpCase):
             )
         )
         invoice.action_post()
-        case = self.env["debt.recovery.case"].search([("partner_id", "=", partner.id)])
-        self.assertEqual(len(case), 1)
-        return partner, case
+        return invoice
 
     def test_board_drag_and_drop_changes_stage(self):
         _partner, case = self._overdue_customer("Tour Board Customer", 500.0, 20)
+        # Two more in the same column, one with a credit note: the column
+        # total is what the cards show (overdue less credits), not the total due.
+        partner, _other = self._overdue_customer("Tour Board Second", 1250.5, 40)
+        third, third_case = self._overdue_customer("Tour Board Third", 80.25, 5)
+        self._invoice(third, 300.0, -10)  # not due yet: in the total due, not overdue
+        self.assertEqual(
+            (third_case.amount_due, third_case.amount_overdue_company), (380.25, 80.25)
+        )
+        refund = (
+            self.env["account.move"]
+            .with_user(self.admin)
+            .create(
+                {
+                    "move_type": "out_refund",
+                    "partner_id": partner.id,
+                    "invoice_date": fields.Date.context_today(self.admin),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Refund", "quantity": 1, "price_unit": 200.0, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
+        )
+        refund.action_post()
+        self.assertEqual(_other.amount_overdue_company, 1050.5)
         self.start_tour(
             "/odoo/action-debt_recovery.debt_recovery_case_action",
             "debt_recovery_board_tour",
