@@ -1,9 +1,11 @@
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
 ACCOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 
@@ -126,6 +128,14 @@ class ResPartner(models.Model):
         help="The part of what is overdue that the customer disputes: counted in the "
         "overdue amount, but no reminder claims it while the dispute is open.",
     )
+    debt_amount_breakdown = fields.Html(
+        string="From Overdue to Total Due",
+        compute="_compute_debt_amounts",
+        sanitize=False,
+        groups=ACCOUNT_GROUPS,
+        help="Why the total due and the overdue amount differ: the open credits "
+        "deducted, what is not yet due, the credits not deducted.",
+    )
     debt_oldest_overdue_days = fields.Integer(
         string="Oldest Days Overdue",
         compute="_compute_debt_amounts",
@@ -207,11 +217,53 @@ class ResPartner(models.Model):
             partner.debt_amount_overdue = amounts.get("overdue", 0.0)
             partner.debt_amount_credit = amounts.get("credit", 0.0)
             partner.debt_amount_disputed = amounts.get("disputed", 0.0)
+            partner.debt_amount_breakdown = partner._debt_render_breakdown(amounts, company)
             partner.debt_oldest_overdue_days = (
                 (today - amounts["oldest"]).days if amounts.get("oldest") else 0
             )
             partner.debt_overdue_invoice_ids = Move.browse(amounts.get("move_ids", ()))
         self._debt_set_credit_figures(receivable, today)
+
+    def _debt_render_breakdown(self, amounts, company):
+        """A small table from the overdue amount to the total due (``amounts``
+        of ``_debt_receivable_by_partner``): the open credits deducted, what is
+        not yet due, the credits left over. None when the two are the same
+        and no credit is deducted."""
+        currency = company.currency_id
+        due, net = amounts.get("due", 0.0), amounts.get("overdue", 0.0)
+        gross, credit = amounts.get("overdue_gross", 0.0), amounts.get("credit", 0.0)
+        deducted = gross - net
+        not_due = due - gross + credit
+        left = credit - deducted
+        if all(currency.is_zero(value) for value in (due - net, deducted)):
+            return False
+        env = self.env
+        row = Markup("<tr%s><td>%s</td><td class='text-end text-nowrap'>%s</td></tr>")
+        strong = Markup(" class='fw-bold'")
+        rows = []
+        if not currency.is_zero(deducted):
+            rows += [
+                row % ("", env._("Overdue, before credits"), format_amount(env, gross, currency)),
+                row % ("", env._("Open credits deducted"), format_amount(env, -deducted, currency)),
+            ]
+        rows.append(row % (strong, env._("Overdue"), format_amount(env, net, currency)))
+        if not currency.is_zero(not_due):
+            rows.append(row % ("", env._("Not yet due"), format_amount(env, not_due, currency)))
+        if not currency.is_zero(left):
+            rows.append(
+                row
+                % (
+                    "",
+                    env._("Open credits not deducted from the overdue amount"),
+                    format_amount(env, -left, currency),
+                )
+            )
+        rows.append(row % (strong, env._("Total due"), format_amount(env, due, currency)))
+        return (
+            Markup("<table class='table table-sm mb-0 o_debt_recovery_breakdown'><tbody>")
+            + Markup().join(rows)
+            + Markup("</tbody></table>")
+        )
 
     def _debt_receivable_by_partner(self, today):
         """The company's open receivable items of these customers, in one query

@@ -1,3 +1,5 @@
+from lxml import html
+
 from odoo.tests import tagged
 
 from .common import DebtRecoveryCommon
@@ -5,6 +7,11 @@ from .common import DebtRecoveryCommon
 
 @tagged("post_install", "-at_install")
 class TestResPartner(DebtRecoveryCommon):
+    def test_nothing_to_explain_when_all_due_is_overdue(self):
+        self._invoice(self.customer, 500.0, days_late=20)
+        self.assertEqual(self.customer.debt_amount_due, self.customer.debt_amount_overdue)
+        self.assertFalse(self.customer.debt_amount_breakdown)
+
     def test_customer_form_figures(self):
         invoice = self._invoice(self.customer_contact, 900.0, days_late=25)
         self._invoice(self.customer, 100.0, days_late=-10)
@@ -78,6 +85,19 @@ class TestNetPosition(DebtRecoveryCommon):
         self.assertAlmostEqual(case.amount_due, due)
         return case
 
+    def _breakdown(self, partner):
+        """The rows of the panel's table from the overdue amount to the total due."""
+        if not partner.debt_amount_breakdown:
+            return []
+        return [
+            # (format_amount joins the minus sign with a zero-width no-break space)
+            tuple(
+                " ".join(cell.text_content().replace("\ufeff", "").split())
+                for cell in tr.iterchildren("td")
+            )
+            for tr in html.fromstring(str(partner.debt_amount_breakdown)).iter("tr")
+        ]
+
     def test_credit_note_cancels_the_overdue_invoice(self):
         invoice = self._invoice(self.customer, 500.0, days_late=20)
         self._credit_note(self.customer, 500.0)
@@ -95,6 +115,17 @@ class TestNetPosition(DebtRecoveryCommon):
         self._credit_note(self.customer, 300.0)
         case = self._assert_net(overdue=700.0, credit=300.0, due=1100.0)
         self.assertEqual(self.customer.debt_oldest_overdue_days, 20)
+        # The panel says why the total due is not the overdue amount.
+        self.assertEqual(
+            self._breakdown(self.customer),
+            [
+                ("Overdue, before credits", "$ 1,000.00"),
+                ("Open credits deducted", "$ -300.00"),
+                ("Overdue", "$ 700.00"),
+                ("Not yet due", "$ 400.00"),
+                ("Total due", "$ 1,100.00"),
+            ],
+        )
         summary = str(case.currency_summary)
         for figure in ("1,100.00", "1,000.00", "300.00", "700.00"):
             self.assertIn(figure, summary)
@@ -110,6 +141,14 @@ class TestNetPosition(DebtRecoveryCommon):
         self._invoice(self.customer, 600.0, days_late=15)
         self._credit_note(self.customer, 400.0, currency=eur)  # 200 in company currency
         self._assert_net(overdue=600.0, credit=200.0, due=400.0)
+        self.assertEqual(
+            self._breakdown(self.customer),
+            [
+                ("Overdue", "$ 600.00"),
+                ("Open credits not deducted from the overdue amount", "$ -200.00"),
+                ("Total due", "$ 400.00"),
+            ],
+        )
 
     def test_policy_can_keep_credits_apart(self):
         self._invoice(self.customer, 1000.0, days_late=20)

@@ -12,8 +12,16 @@ registry.category("web_tour.tours").add("debt_recovery_partner_tour", {
             run: "click",
         },
         {
-            content: "A customer without a credit limit has no limit, not $0.00 available",
-            trigger: "div[name=debt_credit_available]:contains('No limit')",
+            content: "A customer without a credit limit has no limit, not a limit of $0.00",
+            trigger: "div[name=debt_credit_limit]:contains('No limit'):not(:contains('0.00'))",
+        },
+        {
+            content: "No available credit is shown without a limit",
+            trigger: ".o_notebook:not(:has(.o_field_widget[name=debt_credit_available]))",
+        },
+        {
+            content: "A customer not scored yet says so, the risk block is not empty",
+            trigger: "div[name=debt_risk_none]:contains('Not scored yet')",
         },
         {
             content: "The overdue amount is shown",
