@@ -41,6 +41,27 @@ COMMUNICATION_STATES = [
     ("cancelled", "Cancelled"),
 ]
 
+# What the user sees: the workflow ``state`` with what became of the email
+# (the mail queue, its delivery) and of the letter.
+COMMUNICATION_STATUSES = [
+    ("to_approve", "To Approve"),
+    ("to_send", "To Send"),
+    # Sent by the workflow, its email still in the mail queue.
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    # Its email bounced or could not be delivered.
+    ("bounced", "Bounced"),
+    ("to_print", "To Print"),
+    ("printed", "Printed"),
+    ("failed", "Failed"),
+    ("skipped", "Skipped"),
+    ("cancelled", "Cancelled"),
+]
+# mail.notification statuses of an email not handed to the SMTP server yet,
+# and of an email that did not reach its recipient.
+EMAIL_QUEUED = ("ready", "process")
+EMAIL_UNDELIVERED = ("bounce", "exception", "canceled")
+
 DUPLICATE_MARK = "DUPLICATE"
 
 
@@ -130,6 +151,17 @@ class DebtRecoveryCommunication(models.Model):
         default="to_approve",
         tracking=True,
         index=True,
+    )
+    status = fields.Selection(
+        selection=COMMUNICATION_STATUSES,
+        compute="_compute_status",
+        store=True,
+        index=True,
+        help="What became of the communication: To Send (waiting for the send job), "
+        "Queued (its email waits in the mail queue), Sent (its email was handed to the "
+        "mail server, or it went out by phone), Bounced (its email bounced or could not "
+        "be delivered), To Print / Printed (its letter), and To Approve, Failed, "
+        "Skipped, Cancelled.",
     )
     channel_email = fields.Boolean(string="Email", readonly=True)
     channel_letter = fields.Boolean(string="Letter", readonly=True)
@@ -329,6 +361,33 @@ class DebtRecoveryCommunication(models.Model):
             else:
                 comm.email_status = "queued"
 
+    @api.depends(
+        "state",
+        "letter_state",
+        "channel_email",
+        "mail_message_id.notification_ids.notification_status",
+    )
+    def _compute_status(self):
+        for comm in self:
+            if comm.state != "sent":
+                comm.status = "to_send" if comm.state == "queued" else comm.state
+                continue
+            statuses = {
+                notification.notification_status
+                for notification in comm.mail_message_id.notification_ids
+                if notification.notification_type == "email"
+            }
+            if statuses & set(EMAIL_UNDELIVERED):
+                comm.status = "bounced"
+            elif statuses & set(EMAIL_QUEUED):
+                comm.status = "queued"
+            elif comm.letter_state == "to_print":
+                comm.status = "to_print"
+            elif comm.letter_state == "printed" and not comm.channel_email:
+                comm.status = "printed"
+            else:
+                comm.status = "sent"
+
     # === CRUD METHODS === #
     @api.ondelete(at_uninstall=False)
     def _unlink_except_sent(self):
@@ -429,10 +488,13 @@ class DebtRecoveryCommunication(models.Model):
         to_mark = letters.filtered(lambda c: c.letter_state == "to_print")
         if to_mark:
             to_mark._mark_printed()
+        # Opened (downloaded) in a new tab, then the view that printed closes
+        # the action: its list or form reloads and shows the letters Printed.
         action = {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{attachment.id}?download=true",
-            "target": "download",
+            "target": "new",
+            "close": True,
         }
         notification = self._notify_outcome()
         if isinstance(notification, dict):

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import DebtRecoveryCommon
+from .smtp_server import smtp_server
 
 
 @tagged("post_install", "-at_install")
@@ -445,6 +446,129 @@ class TestCommunicationSend(DebtRecoveryCommon):
         self.assertFalse(failed.failure_reason)
         self.assertTrue(failed.mail_message_id)
         self.assertIn(failed.letter_attachment_id, failed.mail_message_id.attachment_ids)
+
+    # --- statuses that tell what became of it --- #
+    def _mail_of(self, comm):
+        return (
+            self.env["mail.mail"].sudo().search([("mail_message_id", "=", comm.mail_message_id.id)])
+        )
+
+    def _process_mail_queue(self, comm):
+        self.env["mail.mail"].sudo().process_email_queue(ids=self._mail_of(comm).ids)
+
+    def test_email_is_queued_until_the_mail_queue_sends_it(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        self.assertEqual(comm.state, "sent", "Sent as the workflow goes: the case moved up.")
+        self.assertEqual(comm.date_sent, self.today)
+        self.assertEqual(self._mail_of(comm).state, "outgoing")
+        self.assertEqual(comm.status, "queued", "Its email still waits in the mail queue.")
+        self.assertEqual(
+            self.Communication.search([("status", "=", "queued"), ("id", "=", comm.id)]), comm
+        )
+
+        with smtp_server(self.env) as server:
+            self._process_mail_queue(comm)
+        self.assertEqual([message["to"] for message in server.messages], [[self.customer.email]])
+        self.assertEqual(
+            comm.mail_message_id.notification_ids.mapped("notification_status"), ["sent"]
+        )
+        self.assertEqual(comm.status, "sent")
+        self.assertEqual(comm.state, "sent")
+
+    def test_email_refused_by_the_mail_server_shows_bounced(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        self.assertEqual(comm.status, "queued")
+        with smtp_server(self.env, unknown=[self.customer.email]) as server:
+            self._process_mail_queue(comm)
+        self.assertFalse(server.messages)
+        self.assertEqual(
+            comm.mail_message_id.notification_ids.mapped("notification_status"), ["exception"]
+        )
+        self.assertEqual(comm.status, "bounced")
+        self.assertEqual(comm.state, "sent", "The workflow does not go back.")
+
+    def test_bounce_from_the_customer_server_shows_bounced(self):
+        self._invoice(self.customer, 100.0, days_late=10)
+        self._run()
+        comm = self._comm()
+        with smtp_server(self.env):
+            self._process_mail_queue(comm)
+        self.assertEqual(comm.status, "sent")
+        # The customer's mail server returns it (a delivery status notification).
+        message_id = comm.mail_message_id.message_id
+        dsn = f"""From: Mail Delivery System <MAILER-DAEMON@mx.late-payer.example.com>
+To: {self.company.email or "billing@company.example.com"}
+Subject: Undelivered Mail Returned to Sender
+Message-Id: <dsn-{comm.id}@mx.late-payer.example.com>
+In-Reply-To: {message_id}
+References: {message_id}
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="DSN"
+
+--DSN
+Content-Type: text/plain; charset=us-ascii
+
+Your message could not be delivered: the mailbox does not exist.
+
+--DSN
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.late-payer.example.com
+
+Final-Recipient: rfc822; {self.customer.email}
+Action: failed
+Status: 5.1.1
+
+--DSN
+Content-Type: message/rfc822
+
+Message-Id: {message_id}
+From: {self.company.email or "billing@company.example.com"}
+To: {self.customer.email}
+Subject: Reminder
+
+Reminder.
+
+--DSN--
+"""
+        self.env["mail.thread"].sudo().message_process(False, dsn)
+        self.assertEqual(
+            comm.mail_message_id.notification_ids.mapped("notification_status"), ["bounce"]
+        )
+        self.assertEqual(comm.status, "bounced")
+        self.assertEqual(
+            self.Communication.search([("status", "=", "bounced"), ("id", "=", comm.id)]), comm
+        )
+
+    def test_letter_statuses_to_print_then_printed(self):
+        self._invoice(self.paper, 100.0, days_late=10)
+        self._run(partners=self.paper)
+        letter = self._comm(self.paper)
+        self.assertEqual(letter.status, "to_print")
+        letter.with_user(self.user_collector).action_print_letters()
+        self.assertEqual(letter.status, "printed")
+
+    def test_print_from_the_form_reloads_and_reprints_the_kept_copy(self):
+        self._invoice(self.paper, 100.0, days_late=10)
+        self._run(partners=self.paper)
+        letter = self._comm(self.paper).with_user(self.user_collector)
+        action = letter.action_print_letters()
+        # Downloaded in a new tab, then the action closes: the view reloads
+        # and shows the letter printed.
+        self.assertEqual(
+            (action["type"], action["target"], action["close"]), ("ir.actions.act_url", "new", True)
+        )
+        self.assertEqual(letter.status, "printed")
+        kept = letter.letter_attachment_id.raw
+        again = letter.action_print_letters()
+        reprint = self.env["ir.attachment"].browse(int(again["url"].split("/")[3].split("?")[0]))
+        self.assertTrue(reprint.raw.startswith(b"DUPLICATE"), "A reprint is marked as a duplicate.")
+        self.assertIn(kept, reprint.raw, "The copy kept, never a new rendering.")
+        self.assertEqual(letter.status, "printed")
 
 
 @tagged("post_install", "-at_install")
