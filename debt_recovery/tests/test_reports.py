@@ -452,6 +452,34 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertIn(comm.letter_attachment_id, comm.mail_message_id.attachment_ids)
         self.assertTrue(comm.sent_body)
 
+    def test_large_batch_rendered_by_several_processes(self):
+        """25 letters render in batches side by side (one wkhtmltopdf a
+        core): each communication still gets its own letter, one with two
+        pages included."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Batch Customer {n:02d}", "is_company": True} for n in range(25)]
+        )
+        for partner in partners:
+            self._invoice(partner, 100.0, days_late=10)
+        long_one = partners[0]
+        for _n in range(40):
+            self._invoice(long_one, 10.0, days_late=12)
+        self.Communication._run_escalation(self.company, partners=partners, send=False)
+        letters = self.Communication.search([("partner_id", "in", partners.ids)])
+        self.assertEqual(len(letters), 25)
+        documents = letters.with_context(force_report_rendering=True)._render_documents()
+        self.assertEqual(set(documents), set(letters.ids))
+        for letter in letters:
+            text = " ".join(self._text(documents[letter.id]).split())
+            self.assertIn(letter.partner_id.name, text)
+            for other in partners - letter.partner_id:
+                self.assertNotIn(other.name, text)
+            pages = self._pages(documents[letter.id])
+            if letter.partner_id == long_one:
+                self.assertGreater(pages, 1, "41 invoices take more than a page.")
+            else:
+                self.assertEqual(pages, 1, letter.name)
+
     def test_batch_is_one_document_with_every_letter_in_its_language(self):
         """The print batch is rendered in one go; each letter keeps its own text."""
         self.env["res.lang"]._activate_lang("fr_FR")
