@@ -336,7 +336,6 @@ class DebtRecoveryCommunication(models.Model):
             )
 
     @api.depends("level_id.payment_days", "date_sent")
-    @api.depends_context("date")
     def _compute_date_deadline(self):
         today = fields.Date.context_today(self)
         for comm in self:
