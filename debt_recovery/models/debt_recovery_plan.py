@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
 from .account_move import credit_hold_exempt
+from .debt_recovery_workflow_mixin import workflow_step
 
 # Ten years of monthly instalments.
 MAX_INSTALMENTS = 120
@@ -294,12 +295,33 @@ class DebtRecoveryPlan(models.Model):
         self.ensure_one()
         if self.state != "active":
             raise UserError(self.env._("Only an active plan can be rescheduled."))
-        self.write(
-            {
-                "instalment_ids": [fields.Command.clear()]
-                + [fields.Command.create(vals) for vals in instalment_vals]
-            }
-        )
+        # The one way the schedule of an agreed plan changes (logged by ``write``).
+        with workflow_step():
+            self.write(
+                {
+                    "instalment_ids": [fields.Command.clear()]
+                    + [fields.Command.create(vals) for vals in instalment_vals]
+                }
+            )
+
+    def _ensure_schedule_editable(self):
+        """Refuse a change of the instalments of plans out of draft: the
+        customer was proposed or agreed that schedule. Rescheduling
+        (``_reschedule``) replaces it, and keeps the previous one on record."""
+        if self._debt_workflow_unlocked():
+            return
+        agreed = self.filtered(lambda plan: plan.state != "draft")
+        if agreed:
+            plan = agreed[0]
+            raise UserError(
+                self.env._(
+                    "The instalments of %(plan)s (%(state)s) cannot be added, changed or "
+                    "deleted: the customer was given this schedule. Reschedule the plan "
+                    "to change it; the previous schedule stays on record.",
+                    plan=plan.display_name,
+                    state=dict(plan._fields["state"]._description_selection(self.env))[plan.state],
+                )
+            )
 
     @api.model
     def _cron_check_plans(self):

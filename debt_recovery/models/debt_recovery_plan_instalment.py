@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 
+# What the customer agreed to: the schedule of a plan out of draft.
+SCHEDULE_FIELDS = ("plan_id", "date_due", "amount", "sequence")
+
 
 class DebtRecoveryPlanInstalment(models.Model):
     _name = "debt.recovery.plan.instalment"
@@ -25,6 +28,7 @@ class DebtRecoveryPlanInstalment(models.Model):
     )
     reminder_sent = fields.Boolean(readonly=True, copy=False)
 
+    # === COMPUTE METHODS === #
     @api.depends("amount", "plan_id.amount_paid", "plan_id.instalment_ids.amount")
     def _compute_amount_paid(self):
         """What the customer paid on the plan, allocated in due-date order:
@@ -44,3 +48,22 @@ class DebtRecoveryPlanInstalment(models.Model):
         for instalment in self.filtered(lambda i: not i.plan_id):
             instalment.amount_paid = 0.0
             instalment.state = "open"
+
+    # === CRUD METHODS === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        plan_ids = {vals["plan_id"] for vals in vals_list if vals.get("plan_id")}
+        self.env["debt.recovery.plan"].browse(plan_ids)._ensure_schedule_editable()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if any(fname in vals for fname in SCHEDULE_FIELDS):
+            plans = self.plan_id
+            if vals.get("plan_id"):
+                plans |= plans.browse(vals["plan_id"])
+            plans._ensure_schedule_editable()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_agreed_schedule(self):
+        self.plan_id._ensure_schedule_editable()

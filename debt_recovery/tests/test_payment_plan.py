@@ -322,3 +322,59 @@ class TestPaymentPlan(DebtRecoveryCommon):
             case.write({"stage_id": self.stage_reminder.id})
         plan.action_cancel()
         self.assertEqual(case.stage_id, self.stage_current, "No active plan: back on the ladder.")
+
+    # --- the agreed schedule --- #
+    def test_agreed_schedule_changes_only_by_rescheduling(self):
+        self._invoice(self.customer, 600.0, days_late=10)
+        plan = self._plan(instalment_count=2)
+        self.assertEqual(plan.state, "active")
+        first = plan.instalment_ids.sorted("date_due")[0]
+        later = self.today + timedelta(days=90)
+        Instalment = self.env["debt.recovery.plan.instalment"]
+        for user in (self.user_manager, self.user_collector):
+            as_user = plan.with_user(user)
+            instalment = first.with_user(user)
+            changes = {
+                "amount": lambda i=instalment: i.write({"amount": 100.0}),
+                "due date": lambda i=instalment: i.write({"date_due": later}),
+                "delete": lambda i=instalment: i.unlink(),
+                "add": lambda u=user: Instalment.with_user(u).create(
+                    {"plan_id": plan.id, "date_due": later, "amount": 10.0}
+                ),
+                "edit through the plan": lambda p=as_user, i=instalment: p.write(
+                    {"instalment_ids": [Command.update(i.id, {"amount": 50.0})]}
+                ),
+                "delete through the plan": lambda p=as_user, i=instalment: p.write(
+                    {"instalment_ids": [Command.unlink(i.id)]}
+                ),
+            }
+            for change, run in changes.items():
+                with (
+                    self.subTest(user=user.login, change=change),
+                    self.assertRaisesRegex(UserError, "cannot be added, changed or deleted"),
+                    self.cr.savepoint(),
+                ):
+                    run()
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [300.0, 300.0])
+
+        # Rescheduling is the way: the new schedule replaces the old, on record.
+        plan.with_user(self.user_collector)._reschedule(
+            [
+                {"date_due": self.today + timedelta(days=30), "amount": 100.0},
+                {"date_due": later, "amount": 500.0},
+            ]
+        )
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [100.0, 500.0])
+        self.assertTrue(any("Previous schedule" in b for b in plan.message_ids.mapped("body")))
+
+    def test_draft_schedule_can_be_edited(self):
+        self._invoice(self.customer, 600.0, days_late=10)
+        plan = self._wizard(instalment_count=2)._create_plan().with_user(self.user_collector)
+        self.assertEqual(plan.state, "draft")
+        first, second = plan.instalment_ids.sorted("date_due")
+        first.amount = 200.0
+        second.amount = 400.0
+        self.assertEqual(plan.instalment_ids.sorted("date_due").mapped("amount"), [200.0, 400.0])
+        plan.action_propose()
+        with self.assertRaisesRegex(UserError, "Proposed"):
+            first.amount = 300.0
