@@ -31,12 +31,17 @@ export class DebtRecoveryKanbanHeader extends KanbanHeader {
     get groupAggregate() {
         const aggregate = super.groupAggregate;
         // The cases' amounts are in their company's currency: the symbol shows
-        // when the column's cases share one.
-        const currencyIds = new Set(
-            this.group.list.records
-                .map((record) => record.data.currency_id && record.data.currency_id[0])
-                .filter(Boolean)
-        );
+        // when the column's cases share one (an empty column: the board's).
+        const currenciesOf = (records) =>
+            new Set(
+                records
+                    .map((record) => record.data.currency_id && record.data.currency_id[0])
+                    .filter(Boolean)
+            );
+        let currencyIds = currenciesOf(this.group.list.records);
+        if (!currencyIds.size) {
+            currencyIds = currenciesOf(this.props.list.groups.flatMap((g) => g.list.records));
+        }
         if (currencyIds.size === 1) {
             const [currencyId] = currencyIds;
             return { ...aggregate, currency: getCurrency(currencyId) || false };
