@@ -487,13 +487,12 @@ class DebtRecoveryCommunication(models.Model):
         to_mark = letters.filtered(lambda c: c.letter_state == "to_print")
         if to_mark:
             to_mark._mark_printed()
-        # Opened (downloaded) in a new tab, then the view that printed closes
-        # the action: its list or form reloads and shows the letters Printed.
+        # Downloaded, then the action closes: the list or form that printed
+        # reloads and shows the letters Printed (static/src/actions).
         action = {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
-            "target": "new",
-            "close": True,
+            "type": "ir.actions.client",
+            "tag": "debt_recovery_download",
+            "params": {"url": f"/web/content/{attachment.id}?download=true"},
         }
         notification = self._notify_outcome()
         if isinstance(notification, dict):

@@ -33,6 +33,11 @@ class TestCommunicationSend(DebtRecoveryCommon):
     def _comm(self, partner=None):
         return self.Communication.search([("partner_id", "=", (partner or self.customer).id)])
 
+    def _printed(self, action):
+        """The PDF that ``action`` (of Print Letters) downloads."""
+        url = action["params"]["url"]
+        return self.env["ir.attachment"].browse(int(url.split("/")[3].split("?")[0]))
+
     def _receivable(self, invoice):
         return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
 
@@ -217,7 +222,7 @@ class TestCommunicationSend(DebtRecoveryCommon):
             [("res_model", "=", letter._name), ("res_id", "=", letter.id)]
         )
         action = letter.action_print_letters()
-        reprint = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        reprint = self._printed(action)
         self.assertTrue(reprint.raw.startswith(b"DUPLICATE"), "Marked as a duplicate.")
         self.assertIn(kept, reprint.raw, "The copy kept, never a new rendering.")
         self.assertEqual(
@@ -262,7 +267,7 @@ class TestCommunicationSend(DebtRecoveryCommon):
         )
         # A reprint is the stored letter, marked DUPLICATE.
         action = comm.action_print_letters()
-        reprint = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        reprint = self._printed(action)
         self.assertTrue(reprint.raw.startswith(b"DUPLICATE"))
         self.assertIn(letter.raw, reprint.raw)
 
@@ -557,15 +562,15 @@ Reminder.
         self._run(partners=self.paper)
         letter = self._comm(self.paper).with_user(self.user_collector)
         action = letter.action_print_letters()
-        # Downloaded in a new tab, then the action closes: the view reloads
+        # Downloaded (no popup), then the action closes: the view reloads
         # and shows the letter printed.
         self.assertEqual(
-            (action["type"], action["target"], action["close"]), ("ir.actions.act_url", "new", True)
+            (action["type"], action["tag"]), ("ir.actions.client", "debt_recovery_download")
         )
         self.assertEqual(letter.status, "printed")
         kept = letter.letter_attachment_id.raw
         again = letter.action_print_letters()
-        reprint = self.env["ir.attachment"].browse(int(again["url"].split("/")[3].split("?")[0]))
+        reprint = self._printed(again)
         self.assertTrue(reprint.raw.startswith(b"DUPLICATE"), "A reprint is marked as a duplicate.")
         self.assertIn(kept, reprint.raw, "The copy kept, never a new rendering.")
         self.assertEqual(letter.status, "printed")

@@ -317,7 +317,7 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertEqual(set(letters.mapped("letter_state")), {"to_print"})
         action = letters.with_context(force_report_rendering=True).action_print_letters()
         attachment = self.env["ir.attachment"].browse(
-            int(action["url"].split("/")[3].split("?")[0])
+            int(action["params"]["url"].split("/")[3].split("?")[0])
         )
         self.assertTrue(attachment.raw.startswith(b"%PDF-"))
         self.assertEqual(self._pages(attachment.raw), len(letters), "One page per letter.")
@@ -326,7 +326,9 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             self.comms.filtered(lambda c: not c.channel_letter).action_print_letters()
 
     def _download(self, action):
-        return self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        return self.env["ir.attachment"].browse(
+            int(action["params"]["url"].split("/")[3].split("?")[0])
+        )
 
     def test_printed_letters_kept_and_reprinted_as_duplicates(self):
         """First printing renders the letters once (one call), each kept as its

@@ -139,6 +139,25 @@ class TestRecoveryTours(HttpCase):
         self.assertEqual(comm.approved_by_id, collector)
         self.assertTrue(case.activity_ids, "The hand-off leaves a call to make.")
 
+    def test_print_letters_from_the_list_and_the_form(self):
+        partner, _case = self._overdue_customer("Tour Print Customer", 640.0, 12)
+        company = self.admin.company_id
+        Communication = self.env["debt.recovery.communication"]
+        # No email address: the friendly reminder goes as a letter, to print.
+        Communication._run_escalation(company, partners=partner)
+        letter = Communication.search([("partner_id", "=", partner.id)])
+        self.assertEqual(letter.status, "to_print")
+        self.start_tour(
+            "/odoo/action-debt_recovery.debt_recovery_communication_action",
+            "debt_recovery_print_tour",
+            login="admin",
+        )
+        self.assertEqual((letter.status, letter.letter_state), ("printed", "printed"))
+        printed = self.env["ir.attachment"].search(
+            [("name", "like", "Recovery letters"), ("create_uid", "=", self.admin.id)]
+        )
+        self.assertEqual(len(printed), 2, "Printed, then reprinted.")
+
     def test_payment_plan_from_customer_form(self):
         partner, case = self._overdue_customer("Tour Plan Customer", 1000.0, 25)
         self.start_tour(
