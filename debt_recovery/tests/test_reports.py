@@ -514,6 +514,19 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertGreaterEqual(self._pages(pdf), 1)
         text = self._pdf_text(self.statement, self.customer)
         self.assertIn("1,611.11", text)
+        # In French for a French customer, with the address and the identity.
+        self.customer.write(
+            {"street": "9 rue du Port", "zip": "13002", "city": "Marseille", "lang": "fr_FR"}
+        )
+        self.customer.country_id = self.env.ref("base.fr")
+        pdf = self._pdf(self.statement, self.customer)
+        text = " ".join(self._text(pdf).split())
+        for expected in ("Relevé de compte", "Solde", "9 rue du Port", "13002 Marseille"):
+            self.assertIn(expected, text)
+        self.assertIn("611,11", text)
+        self.assertIn(self.company.company_registry, text)
+        self.assertNotIn("Statement of Account", text)
+        self.assertEqual({emb for _name, emb in self._fonts(pdf)}, {"yes"})
 
     def test_payment_plan_agreement(self):
         invoice = self._invoice(self.customer, 1000.0, days_late=30)
@@ -537,3 +550,16 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         self.assertIn("acknowledges owing", text)
         self.assertIn("1,000.00", text)
         self.assertIn("333.34", text)
+        self.assertEqual(self._pages(pdf), 1, "The signatures on the same page.")
+        # In French for a French customer, with the address.
+        self.customer.write(
+            {"street": "9 rue du Port", "zip": "13002", "city": "Marseille", "lang": "fr_FR"}
+        )
+        self.customer.country_id = self.env.ref("base.fr")
+        pdf = self._pdf(report, plan)
+        text = " ".join(self._text(pdf).split())
+        for expected in ("Accord de plan de paiement", "Factures concernées", "13002 Marseille"):
+            self.assertIn(expected, text)
+        self.assertIn("333,34", text)
+        self.assertNotIn("Payment Plan Agreement", text)
+        self.assertEqual({emb for _name, emb in self._fonts(pdf)}, {"yes"})
