@@ -201,6 +201,25 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
             self.assertNotIn("L441-10" if country != "base.fr" else "2011/7/EU", html)
             self.assertNotIn("o_debt_recovery_legal_basis", self._html(self.letter, reminder))
 
+    def test_final_demand_fits_one_page_in_each_language(self):
+        """The longest letter (final demand with its statutory notice), in
+        the language and under the law of each country, on one A4 page."""
+        final = self.comms.filtered(lambda c: c.level_id.days == 60)
+        self.assertTrue(final.level_id.legal_notice)
+        partner = final.partner_id
+        partner.write({"street": "Hauptstraße 1", "street2": "Hinterhaus", "zip": "10115"})
+        langs = {"base.fr": "fr_FR", "base.de": "de_DE", "base.nl": "nl_NL", "base.es": "es_ES"}
+        langs["base.uk"] = "en_GB"
+        for lang in set(langs.values()):
+            self.env["res.lang"]._activate_lang(lang)
+        self.env["ir.module.module"]._load_module_terms(["debt_recovery"], list(langs.values()))
+        final.case_id.user_id = self.env.user
+        for country, lang in langs.items():
+            self.company.country_id = self.env.ref(country)
+            partner.lang = lang
+            with self.subTest(lang=lang):
+                self.assertEqual(self._pages(self._pdf(self.letter, final)), 1)
+
     def test_address_in_the_envelope_window(self):
         """The recipient sits where the company's window envelopes show it."""
         comm = self.comms[:1]
