@@ -28,6 +28,7 @@
         "wizard/debt_recovery_communication_skip_views.xml",
         "wizard/debt_recovery_escalation_run_views.xml",
         "wizard/debt_recovery_plan_wizard_views.xml",
+        "wizard/debt_recovery_plan_reschedule_views.xml",
         "views/debt_recovery_policy_views.xml",
         "views/debt_recovery_communication_views.xml",
         "views/debt_recovery_dispute_views.xml",

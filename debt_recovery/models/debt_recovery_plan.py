@@ -272,6 +272,22 @@ class DebtRecoveryPlan(models.Model):
             {"state": "cancelled"}
         )
 
+    def action_reschedule(self):
+        """Open the new schedule of an active plan, the current one to edit."""
+        self.ensure_one()
+        self._debt_ensure_workflow_access()
+        if self.state != "active":
+            raise UserError(self.env._("Only an active plan can be rescheduled."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reschedule %(plan)s", plan=self.display_name),
+            "res_model": "debt.recovery.plan.reschedule",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_plan_id": self.id},
+        }
+
     def action_print_agreement(self):
         return self.env.ref("debt_recovery.action_report_plan_agreement").report_action(self)
 
@@ -317,7 +333,8 @@ class DebtRecoveryPlan(models.Model):
                 self.env._(
                     "The instalments of %(plan)s (%(state)s) cannot be added, changed or "
                     "deleted: the customer was given this schedule. Reschedule the plan "
-                    "to change it; the previous schedule stays on record.",
+                    "(Reschedule, on an active plan) to change it; the previous schedule "
+                    "stays on record.",
                     plan=plan.display_name,
                     state=dict(plan._fields["state"]._description_selection(self.env))[plan.state],
                 )

@@ -358,14 +358,38 @@ class TestPaymentPlan(DebtRecoveryCommon):
         self.assertEqual(plan.instalment_ids.mapped("amount"), [300.0, 300.0])
 
         # Rescheduling is the way: the new schedule replaces the old, on record.
-        plan.with_user(self.user_collector)._reschedule(
-            [
-                {"date_due": self.today + timedelta(days=30), "amount": 100.0},
-                {"date_due": later, "amount": 500.0},
-            ]
+        for user, amounts in (
+            (self.user_collector, [100.0, 500.0]),
+            (self.user_manager, [250.0, 350.0]),
+        ):
+            self._reschedule_as(user, plan, amounts)
+            self.assertEqual(plan.instalment_ids.mapped("amount"), amounts)
+        self.assertEqual(
+            len([b for b in plan.message_ids.mapped("body") if "Previous schedule" in b]), 2
         )
-        self.assertEqual(plan.instalment_ids.mapped("amount"), [100.0, 500.0])
-        self.assertTrue(any("Previous schedule" in b for b in plan.message_ids.mapped("body")))
+
+    def _reschedule_as(self, user, plan, amounts):
+        """Reschedule ``plan`` as ``user`` from its form (the Reschedule button)."""
+        action = plan.with_user(user).action_reschedule()
+        form = Form(self.env[action["res_model"]].with_user(user).with_context(**action["context"]))
+        self.assertEqual(len(form.line_ids), len(plan.instalment_ids), "The current schedule.")
+        for index, amount in enumerate(amounts):
+            with form.line_ids.edit(index) as line:
+                line.amount = amount
+        return form.save().action_reschedule()
+
+    def test_reschedule_needs_an_active_plan_and_the_total(self):
+        self._invoice(self.customer, 600.0, days_late=10)
+        plan = self._plan(instalment_count=2)
+        with self.assertRaisesRegex(UserError, "adds up to"):
+            self._reschedule_as(self.user_collector, plan, [100.0, 100.0])
+        self.assertEqual(plan.instalment_ids.mapped("amount"), [300.0, 300.0])
+        other = self.env["res.partner"].create({"name": "Draft Plan Co", "is_company": True})
+        self._invoice(other, 400.0, days_late=10)
+        draft = self._wizard(partner=other, instalment_count=2)._create_plan()
+        self.assertEqual(draft.state, "draft")
+        with self.assertRaisesRegex(UserError, "Only an active plan"):
+            draft.with_user(self.user_collector).action_reschedule()
 
     def test_draft_schedule_can_be_edited(self):
         self._invoice(self.customer, 600.0, days_late=10)
