@@ -22,3 +22,4 @@ from . import res_company
 from . import res_config_settings
 from . import debt_recovery_risk
 from . import ir_actions_report
+from . import debt_recovery_demo
