@@ -479,20 +479,14 @@ class _Story:
                 "outcome": outcome,
                 "note": note,
                 "contact_id": self.customers[customer]._debt_collections_contact().id,
-                "next_action_date": today + timedelta(days=3),
-                "next_action_note": "Check that the payment arrived.",
+                "next_action_date": today + timedelta(days=next_days) if next_days else False,
+                "next_action_note": "Check that the payment arrived." if next_days else False,
             }
         )
         result = wizard.action_log()
         if outcome == "promised":
             # The call opens the promise form, filled with the overdue items.
-            promise = self.form(result).create(
-                {
-                    "date_promised": today + timedelta(days=7),
-                    "note": note,
-                }
-            )
-            _logger.debug("Demo promise %s", promise.display_name)
+            self.form(result).create({"date_promised": today + timedelta(days=7), "note": note})
 
     def payment_plan(self, customer):
         """Agree a payment plan (the case's Payment Plan wizard): three monthly
