@@ -128,9 +128,15 @@ class ResPartner(models.Model):
         help="The part of what is overdue that the customer disputes: counted in the "
         "overdue amount, but no reminder claims it while the dispute is open.",
     )
+    debt_amount_overdue_gross = fields.Monetary(
+        string="Receivable Overdue Before Credits",
+        compute="_compute_debt_amounts",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+    )
     debt_amount_breakdown = fields.Html(
         string="From Overdue to Total Due",
-        compute="_compute_debt_amounts",
+        compute="_compute_debt_amount_breakdown",
         sanitize=False,
         groups=ACCOUNT_GROUPS,
         help="Why the total due and the overdue amount differ: the open credits "
@@ -217,48 +223,53 @@ class ResPartner(models.Model):
             partner.debt_amount_overdue = amounts.get("overdue", 0.0)
             partner.debt_amount_credit = amounts.get("credit", 0.0)
             partner.debt_amount_disputed = amounts.get("disputed", 0.0)
-            partner.debt_amount_breakdown = partner._debt_render_breakdown(amounts, company)
+            partner.debt_amount_overdue_gross = amounts.get("overdue_gross", 0.0)
             partner.debt_oldest_overdue_days = (
                 (today - amounts["oldest"]).days if amounts.get("oldest") else 0
             )
             partner.debt_overdue_invoice_ids = Move.browse(amounts.get("move_ids", ()))
         self._debt_set_credit_figures(receivable, today)
 
-    def _debt_render_breakdown(self, amounts, company):
-        """A small table from the overdue amount to the total due (``amounts``
-        of ``_debt_receivable_by_partner``): the open credits deducted, what is
-        not yet due, the credits left over. None when the two are the same
-        and no credit is deducted."""
-        currency = company.currency_id
-        due, net = amounts.get("due", 0.0), amounts.get("overdue", 0.0)
-        gross, credit = amounts.get("overdue_gross", 0.0), amounts.get("credit", 0.0)
+    @api.depends(
+        "debt_amount_due", "debt_amount_overdue", "debt_amount_overdue_gross", "debt_amount_credit"
+    )
+    @api.depends_context("company", "tz")
+    def _compute_debt_amount_breakdown(self):
+        # Apart from the panel's figures (it formats amounts): computed only
+        # where it shows, from the figures of the one read of the open items.
+        for partner in self:
+            partner.debt_amount_breakdown = partner._debt_render_breakdown()
+
+    def _debt_render_breakdown(self):
+        """A small table from the overdue amount to the total due: the open
+        credits deducted, what is not yet due, the credits left over. None
+        when the two are the same and no credit is deducted."""
+        self.ensure_one()
+        currency = self.debt_currency_id or self.env.company.currency_id
+        due, net = self.debt_amount_due, self.debt_amount_overdue
+        gross, credit = self.debt_amount_overdue_gross, self.debt_amount_credit
         deducted = gross - net
         not_due = due - gross + credit
         left = credit - deducted
         if all(currency.is_zero(value) for value in (due - net, deducted)):
             return False
         env = self.env
-        row = Markup("<tr%s><td>%s</td><td class='text-end text-nowrap'>%s</td></tr>")
-        strong = Markup(" class='fw-bold'")
+        row = Markup("<tr><td class='%s'>%s</td><td class='text-end text-nowrap %s'>%s</td></tr>")
+
+        def line(label, amount, bold=False):
+            weight = Markup("fw-bold") if bold else ""
+            return row % (weight, label, weight, format_amount(env, amount, currency))
+
         rows = []
         if not currency.is_zero(deducted):
-            rows += [
-                row % ("", env._("Overdue, before credits"), format_amount(env, gross, currency)),
-                row % ("", env._("Open credits deducted"), format_amount(env, -deducted, currency)),
-            ]
-        rows.append(row % (strong, env._("Overdue"), format_amount(env, net, currency)))
+            rows.append(line(env._("Overdue, before credits"), gross))
+            rows.append(line(env._("Open credits deducted"), -deducted))
+        rows.append(line(env._("Overdue"), net, bold=True))
         if not currency.is_zero(not_due):
-            rows.append(row % ("", env._("Not yet due"), format_amount(env, not_due, currency)))
+            rows.append(line(env._("Not yet due"), not_due))
         if not currency.is_zero(left):
-            rows.append(
-                row
-                % (
-                    "",
-                    env._("Open credits not deducted from the overdue amount"),
-                    format_amount(env, -left, currency),
-                )
-            )
-        rows.append(row % (strong, env._("Total due"), format_amount(env, due, currency)))
+            rows.append(line(env._("Open credits not deducted from the overdue amount"), -left))
+        rows.append(line(env._("Total due"), due, bold=True))
         return (
             Markup("<table class='table table-sm mb-0 o_debt_recovery_breakdown'><tbody>")
             + Markup().join(rows)
