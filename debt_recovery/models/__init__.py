@@ -3,6 +3,7 @@ from . import debt_recovery_workflow_mixin
 from . import debt_recovery_stage
 from . import debt_recovery_case
 from . import debt_recovery_policy
+from . import debt_recovery_reference_rate
 from . import debt_recovery_level
 from . import debt_recovery_communication
 from . import debt_recovery_communication_line

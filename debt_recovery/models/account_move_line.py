@@ -1,4 +1,6 @@
 import math
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from odoo import api, fields, models
@@ -6,7 +8,18 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from ..tools.late_payment import RULES, Accrual, accrue, compensation
 from .debt_recovery_stage import LADDER_KINDS
+
+
+@dataclass(frozen=True)
+class LatePayment:
+    """What the law grants on one late item, in the item's currency."""
+
+    rule: str
+    accrual: Accrual
+    interest: float
+    compensation: float
 
 
 class AccountMoveLine(models.Model):
@@ -76,7 +89,30 @@ class AccountMoveLine(models.Model):
         help="What this open credit takes off the amount claimed (positive).",
     )
 
+    debt_interest_accrued = fields.Monetary(
+        string="Late-Payment Interest",
+        compute="_compute_debt_late_payment",
+        currency_field="currency_id",
+        help="The statutory late-payment interest the item has accrued up to today, in "
+        "its currency (also after a late payment in full, until charged or waived).",
+    )
+    debt_compensation_due = fields.Monetary(
+        string="Recovery Compensation",
+        compute="_compute_debt_late_payment",
+        currency_field="currency_id",
+        help="The fixed compensation for recovery costs the late invoice is entitled "
+        "to, in the item's currency (on its first late instalment; none where the law "
+        "grants none, e.g. to German consumers).",
+    )
+
     # === COMPUTE METHODS === #
+    def _compute_debt_late_payment(self):
+        figures = self._debt_late_payment(fields.Date.context_today(self))
+        for line in self:
+            figure = figures.get(line.id)
+            line.debt_interest_accrued = figure.interest if figure else 0.0
+            line.debt_compensation_due = figure.compensation if figure else 0.0
+
     @api.depends("amount_residual_currency")
     def _compute_debt_credit_deducted(self):
         for line in self:
@@ -90,6 +126,86 @@ class AccountMoveLine(models.Model):
             _sent_id, level_id, level_date = latest.get(line.id, (None, None, False))
             line.debt_level_id = Level.browse(level_id)
             line.debt_level_date = level_date
+
+    def _debt_late_payment(self, today):
+        """{item id: LatePayment} of the late customer-invoice items among
+        these, up to ``today``: one read of their payments, the rates read
+        once, then plain Python (tools/late_payment.py)."""
+        items = self.filtered(
+            lambda line: isinstance(line.id, int)
+            and line.parent_state == "posted"
+            and line.account_type == "asset_receivable"
+            and line.move_id.move_type == "out_invoice"
+            and line.amount_currency > 0
+            and line.date_maturity
+            and line.date_maturity < today
+        )
+        if not items:
+            return {}
+        self.env["account.partial.reconcile"].flush_model(
+            ["debit_move_id", "max_date", "debit_amount_currency"]
+        )
+        payments = defaultdict(list)
+        for line_id, day, amount in self.env.execute_query(
+            SQL(
+                "SELECT debit_move_id, max_date, debit_amount_currency "
+                "FROM account_partial_reconcile WHERE debit_move_id IN %s",
+                tuple(items.ids),
+            )
+        ):
+            payments[line_id].append((day, amount))
+        table = self.env["debt.recovery.reference.rate"]._debt_rate_table()
+        defaults = self.env["debt.recovery.policy"]._get_company_defaults(items.company_id)
+        currencies = {
+            code: self.env.ref(f"base.{code}", raise_if_not_found=False) for code in ("EUR", "GBP")
+        }
+        # The compensation is due once a late invoice: on its first late item.
+        first_late = {}
+        for line in items.sorted(lambda line: (line.date_maturity, line.id)):
+            first_late.setdefault(line.move_id, line)
+        figures = {}
+        for line in items:
+            company = line.company_id
+            customer = line.partner_id.commercial_partner_id
+            policy = line.move_id.debt_policy_id or customer.debt_policy_id or defaults.get(company)
+            code = policy.interest_rule if policy else "company"
+            if code == "company":
+                code = company._debt_jurisdiction()
+            rule = RULES.get(code)
+            if not rule:
+                continue
+            consumer = not customer.is_company
+            accrual = accrue(
+                rule,
+                table,
+                line.amount_currency,
+                line.date_maturity,
+                payments[line.id],
+                today,
+                consumer=consumer,
+            )
+            fixed = 0.0
+            if first_late[line.move_id] == line:
+                fixed = self._debt_compensation(rule, line, consumer, currencies, today)
+            figures[line.id] = LatePayment(
+                rule=code,
+                accrual=accrual,
+                interest=line.currency_id.round(accrual.interest),
+                compensation=fixed,
+            )
+        return figures
+
+    def _debt_compensation(self, rule, line, consumer, currencies, today):
+        """The fixed compensation of ``line``'s invoice, in its currency."""
+        currency = currencies.get(rule.compensation_currency) or line.currency_id
+        company = line.company_id
+        amount = line.move_id.amount_total
+        if line.currency_id != currency:
+            amount = line.currency_id._convert(amount, currency, company, today)
+        fixed = compensation(rule, amount, consumer=consumer)
+        if currency != line.currency_id:
+            fixed = currency._convert(fixed, line.currency_id, company, today)
+        return line.currency_id.round(fixed)
 
     def _debt_last_levels(self):
         """{item id: (communication line id, level id, level date)} of each item's

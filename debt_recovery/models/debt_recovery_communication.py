@@ -1151,6 +1151,41 @@ class DebtRecoveryCommunication(models.Model):
             date=format_date(self.env, credit.date),
         )
 
+    def _late_payment_rule(self):
+        """The late-payment law the letter states: its policy's, by default
+        the company's country's (``none``: the policy claims nothing)."""
+        self.ensure_one()
+        rule = self.policy_id.interest_rule or "company"
+        return self.company_id._debt_jurisdiction() if rule == "company" else rule
+
+    def _late_payment_summary(self):
+        """What the letter states of the late-payment interest and the fixed
+        compensation accrued today on its items: a row per invoice and the
+        totals, in the communication's currency; and the level's fee."""
+        self.ensure_one()
+        items = self.line_ids.move_line_id.sorted(lambda line: (line.date_maturity, line.id))
+        figures = items._debt_late_payment(fields.Date.context_today(self))
+        rows = []
+        for item in items:
+            figure = figures.get(item.id)
+            if not figure or not (figure.interest or figure.compensation):
+                continue
+            rows.append(
+                {
+                    "name": item.move_id.name,
+                    "date_from": figure.accrual.date_from,
+                    "rates": " / ".join(f"{rate:.2f} %" for _day, rate in figure.accrual.rates),
+                    "interest": figure.interest,
+                    "compensation": figure.compensation,
+                }
+            )
+        return {
+            "rows": rows,
+            "interest": sum(row["interest"] for row in rows),
+            "compensation": sum(row["compensation"] for row in rows),
+            "fee": self.level_id.fee_amount,
+        }
+
     def _disputed_lines(self):
         """The customer's disputed items in this currency: shown apart, not claimed."""
         self.ensure_one()

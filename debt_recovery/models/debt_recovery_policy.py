@@ -101,6 +101,24 @@ class DebtRecoveryPolicy(models.Model):
         help="Open credit notes, unapplied payments and advances of the customer in the "
         "same company and currency are deducted from what a communication claims.",
     )
+    interest_rule = fields.Selection(
+        selection=[
+            ("company", "The Law of the Company's Country"),
+            ("eu", "EU Directive 2011/7/EU"),
+            ("fr", "France (Code de commerce L441-10)"),
+            ("de", "Germany (§ 288 BGB)"),
+            ("nl", "Netherlands (art. 6:119a BW)"),
+            ("es", "Spain (Ley 3/2004)"),
+            ("uk", "United Kingdom (Late Payment Act 1998)"),
+            ("none", "No Interest or Compensation"),
+        ],
+        string="Late-Payment Law",
+        required=True,
+        default="company",
+        help="The statutory late-payment interest and fixed compensation the letters "
+        "state and accrue: by default those of the company's country (the EU "
+        "directive for a country without its own rule).",
+    )
     level_ids = fields.One2many(
         comodel_name="debt.recovery.level",
         inverse_name="policy_id",

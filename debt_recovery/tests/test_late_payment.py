@@ -1,8 +1,13 @@
-from datetime import date
+from datetime import date, timedelta
 
-from odoo.tests import BaseCase
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import ValidationError
+from odoo.tests import BaseCase, tagged
+from odoo.tools import mute_logger
 
 from ..tools.late_payment import BOE, DE_BASE, ECB, RULES, RateTable, accrue, compensation
+from .common import DebtRecoveryCommon
 
 # The published values around the tables below (percent a year).
 TABLE = RateTable(
@@ -125,3 +130,103 @@ class TestLatePayment(BaseCase):
         self.assertEqual(
             accrue(RULES["fr"], empty, 1000, date(2024, 1, 1), [], date(2024, 3, 1)).interest, 0
         )
+
+
+@tagged("post_install", "-at_install")
+class TestLatePaymentItems(DebtRecoveryCommon):
+    """The journal items' interest and compensation, from their payments
+    and the reference rates on record."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.country_id = cls.env.ref("base.fr")
+        Rate = cls.env["debt.recovery.reference.rate"]
+        Rate.search([]).unlink()
+        # One ECB rate for the whole period: France is this + 10 points.
+        Rate.create({"kind": "ecb_mro", "date_from": cls.today - timedelta(days=1000), "rate": 2.0})
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+
+    def _item(self, invoice):
+        return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+
+    def test_interest_and_compensation_of_an_item(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=40, currency=self.eur)
+        item = self._item(invoice)
+        # 1,000 x 12 % x 40 / 365 = 13.1507.
+        self.assertAlmostEqual(item.debt_interest_accrued, 13.15)
+        self.assertEqual(item.debt_compensation_due, 40.0)
+        self.assertEqual(item.currency_id, self.eur)
+
+    def test_partial_payment_then_paid_late_in_full(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=40, currency=self.eur)
+        item = self._item(invoice)
+        self._pay(invoice, amount=400.0, date=self.today - timedelta(days=20))
+        item.invalidate_recordset()
+        # 20 days on 1,000 (6.5753), then 20 days on 600 (3.9452).
+        self.assertAlmostEqual(item.debt_interest_accrued, 10.52)
+        self._pay(invoice, date=self.today - timedelta(days=10))
+        item.invalidate_recordset()
+        self.assertTrue(item.reconciled)
+        # Paid in full 10 days ago: 20 days on 1,000, 10 days on 600 (1.9726).
+        self.assertAlmostEqual(item.debt_interest_accrued, 8.55)
+        self.assertEqual(item.debt_compensation_due, 40.0, "Still due after a late payment.")
+
+    def test_nothing_before_the_due_date_or_without_a_law(self):
+        not_due = self._item(self._invoice(self.customer, 1000.0, days_late=-5))
+        due_today = self._item(self._invoice(self.customer, 1000.0, days_late=0))
+        for item in not_due | due_today:
+            self.assertEqual(item.debt_interest_accrued, 0.0)
+            self.assertEqual(item.debt_compensation_due, 0.0)
+        late = self._item(self._invoice(self.customer, 1000.0, days_late=40))
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
+        policy.interest_rule = "none"
+        late.invalidate_recordset()
+        self.assertEqual(late.debt_interest_accrued, 0.0)
+        self.assertEqual(late.debt_compensation_due, 0.0)
+
+    def test_german_consumer_gets_no_fixed_compensation(self):
+        self.company.country_id = self.env.ref("base.de")
+        Rate = self.env["debt.recovery.reference.rate"]
+        Rate.create(
+            {"kind": "de_base", "date_from": self.today - timedelta(days=1000), "rate": 1.0}
+        )
+        person = self.env["res.partner"].create({"name": "Erika Mustermann"})
+        business = self._item(self._invoice(self.customer, 3650.0, days_late=10, currency=self.eur))
+        consumer = self._item(self._invoice(person, 3650.0, days_late=10, currency=self.eur))
+        # 3,650 x 10 % (1 + 9) x 10 / 365; consumer 1 + 5 points.
+        self.assertAlmostEqual(business.debt_interest_accrued, 10.0)
+        self.assertAlmostEqual(consumer.debt_interest_accrued, 6.0)
+        self.assertEqual(business.debt_compensation_due, 40.0)
+        self.assertEqual(consumer.debt_compensation_due, 0.0)
+
+    def test_one_pass_over_the_items(self):
+        """The figures of many items cost the queries of one."""
+        items = self.env["account.move.line"]
+        for n in range(12):
+            partner = self.env["res.partner"].create({"name": f"Late {n}", "is_company": True})
+            items |= self._item(self._invoice(partner, 100.0 + n, days_late=30 + n))
+        self.env.invalidate_all()
+        one = self.env["account.move.line"].browse(items[:1].ids)
+        start = self.env.cr.sql_log_count
+        one._debt_late_payment(self.today)
+        single = self.env.cr.sql_log_count - start
+        self.env.invalidate_all()
+        many = self.env["account.move.line"].browse(items.ids)
+        start = self.env.cr.sql_log_count
+        figures = many._debt_late_payment(self.today)
+        self.assertEqual(len(figures), 12)
+        self.assertLessEqual(self.env.cr.sql_log_count - start, single)
+
+    def test_reference_rates_refused(self):
+        Rate = self.env["debt.recovery.reference.rate"]
+        day = self.today - timedelta(days=1000)
+        other_day = day + timedelta(days=1)
+        with self.assertRaises(ValidationError):
+            Rate.create({"kind": "ecb_mro", "date_from": other_day, "rate": 150.0})
+        with self.assertRaises(ValidationError):
+            Rate.create({"kind": "ecb_mro", "date_from": other_day, "rate": float("inf")})
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+            Rate.create({"kind": "ecb_mro", "date_from": day, "rate": 3.0})
+        self.assertEqual(Rate.search_count([("kind", "=", "ecb_mro")]), 1)

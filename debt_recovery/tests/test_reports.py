@@ -177,29 +177,44 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
 
     def test_legal_basis_of_the_companys_country(self):
         """The formal notice states the late-payment law of the company's
-        country, the EU directive elsewhere; the reminders before it do not."""
+        country, the EU directive elsewhere, and the interest and fixed
+        compensation accrued on each invoice at that law's rate; the
+        reminders before it do not."""
         notice = self.comms.filtered(lambda c: c.level_id.legal_notice)[:1]
         reminder = self.comms.filtered(lambda c: c.level_id.days == 7)
         self.assertTrue(notice and reminder)
+        Rate = self.env["debt.recovery.reference.rate"]
+        Rate.search([]).unlink()
+        day = self.today - timedelta(days=1000)
+        for kind, rate in (("ecb_mro", 2.0), ("de_base", 1.0), ("boe_bank", 3.0)):
+            Rate.create({"kind": kind, "date_from": day, "rate": rate})
+        # 3,333.33 due 40 days ago, at each law's rate: amount x rate x 40 / 365.
         statutes = {
-            "base.fr": ("L441-10", "EUR 40"),
-            "base.de": ("§ 288 BGB", "Base rate + 9 points"),
-            "base.nl": ("6:119a", "wettelijke handelsrente"),
-            "base.es": ("Ley 3/2004", "EUR 40"),
-            "base.uk": (
-                "Late Payment of Commercial Debts (Interest) Act 1998",
-                "GBP 40, 70 or 100",
-            ),
-            "base.us": ("Directive 2011/7/EU", "ECB reference rate + 8 points"),
+            "base.fr": ("L441-10", "12.00 %", "43.84"),
+            "base.de": ("§ 288 BGB", "10.00 %", "36.53"),
+            "base.nl": ("6:119a", "10.00 %", "36.53"),
+            "base.es": ("Ley 3/2004", "10.00 %", "36.53"),
+            "base.uk": ("Late Payment of Commercial Debts (Interest) Act 1998", "11.00 %", "40.18"),
+            "base.us": ("Directive 2011/7/EU", "10.00 %", "36.53"),
         }
         for country, wording in statutes.items():
             self.company.country_id = self.env.ref(country)
             html = " ".join(self._html(self.letter, notice).split())
             for text in wording:
                 self.assertIn(text, html, country)
-            self.assertIn("o_debt_recovery_interest", html, "The place of the amounts.")
+            self.assertIn("o_debt_recovery_interest_amounts", html, "The amounts' place.")
             self.assertNotIn("L441-10" if country != "base.fr" else "2011/7/EU", html)
             self.assertNotIn("o_debt_recovery_legal_basis", self._html(self.letter, reminder))
+        # The PDF the customer gets, under French law.
+        self.company.country_id = self.env.ref("base.fr")
+        text = " ".join(self._pdf_text(self.letter, notice).split())
+        for expected in ("L441-10", "12.00 %", "43.84", "40.00", "Interest to date"):
+            self.assertIn(expected, text)
+        # A policy that claims nothing states no law and no amount.
+        notice.policy_id.interest_rule = "none"
+        html = self._html(self.letter, notice)
+        self.assertNotIn("o_debt_recovery_legal_basis", html)
+        self.assertNotIn("o_debt_recovery_interest", html)
 
     def test_final_demand_fits_one_page_in_each_language(self):
         """The longest letter (final demand with its statutory notice), in
