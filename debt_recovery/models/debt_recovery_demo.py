@@ -286,8 +286,10 @@ class _Story:
     def events(self):
         """(days ago, (method, argument)) of what people do, beside the crons."""
         return [
-            # Paid: Dune on time, Quarry and Helios late, Maple after its reminder.
+            # Paid: Dune and Kestrel on time, Quarry and Helios late, Maple
+            # after its reminder.
             (49, (self.pay, ("dune_1", None))),
+            (46, (self.pay, ("kestrel_2", None))),
             (80, (self.pay, ("quarry_1", None))),
             (74, (self.pay, ("helios_1", None))),
             (30, (self.pay, ("maple_1", None))),
