@@ -4,6 +4,8 @@ from . import debt_recovery_stage
 from . import debt_recovery_case
 from . import debt_recovery_policy
 from . import debt_recovery_reference_rate
+from . import debt_recovery_charge
+from . import debt_recovery_charge_line
 from . import debt_recovery_level
 from . import debt_recovery_communication
 from . import debt_recovery_communication_line

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from ..tools.late_payment import RULES, Accrual, accrue, compensation
+from ..tools.late_payment import ONE_DAY, RULES, Accrual, accrue, compensation
 from .debt_recovery_stage import LADDER_KINDS
 
 
@@ -145,6 +145,29 @@ class AccountMoveLine(models.Model):
         self.env["account.partial.reconcile"].flush_model(
             ["debit_move_id", "max_date", "debit_amount_currency"]
         )
+        # What was charged or waived is no longer owed: interest up to the
+        # last period's end, the compensation once; a charge's own invoice
+        # bears none.
+        self.env["debt.recovery.charge.line"].flush_model()
+        self.env["debt.recovery.charge"].flush_model(["move_id"])
+        charged = defaultdict(dict)
+        for line_id, kind, date_to in self.env.execute_query(
+            SQL(
+                "SELECT item_id, kind, MAX(date_to) FROM debt_recovery_charge_line "
+                "WHERE item_id IN %s GROUP BY item_id, kind",
+                tuple(items.ids),
+            )
+        ):
+            charged[line_id][kind] = date_to
+        charge_moves = {
+            move_id
+            for (move_id,) in self.env.execute_query(
+                SQL(
+                    "SELECT move_id FROM debt_recovery_charge WHERE move_id IN %s",
+                    tuple(items.move_id.ids),
+                )
+            )
+        }
         payments = defaultdict(list)
         for line_id, day, amount in self.env.execute_query(
             SQL(
@@ -165,6 +188,8 @@ class AccountMoveLine(models.Model):
             first_late.setdefault(line.move_id, line)
         figures = {}
         for line in items:
+            if line.move_id.id in charge_moves:
+                continue
             company = line.company_id
             customer = line.partner_id.commercial_partner_id
             policy = line.move_id.debt_policy_id or customer.debt_policy_id or defaults.get(company)
@@ -183,9 +208,10 @@ class AccountMoveLine(models.Model):
                 payments[line.id],
                 today,
                 consumer=consumer,
+                since=charged[line.id].get("interest") and charged[line.id]["interest"] + ONE_DAY,
             )
             fixed = 0.0
-            if first_late[line.move_id] == line:
+            if first_late[line.move_id] == line and "compensation" not in charged[line.id]:
                 fixed = self._debt_compensation(rule, line, consumer, currencies, today)
             figures[line.id] = LatePayment(
                 rule=code,

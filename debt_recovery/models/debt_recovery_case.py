@@ -113,6 +113,12 @@ class DebtRecoveryCase(models.Model):
         string="Receivable Items",
         readonly=True,
     )
+    charge_ids = fields.One2many(
+        comodel_name="debt.recovery.charge",
+        inverse_name="case_id",
+        string="Interest and Costs Charged",
+        readonly=True,
+    )
     # Stored: they only change when receivable lines change, never with the date.
     amount_due = fields.Monetary(
         string="Total Due",
@@ -734,6 +740,36 @@ class DebtRecoveryCase(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_case_ids": self.ids},
+        }
+
+    def action_charge_late_payment(self):
+        """Charges the customer the late-payment interest, compensation and
+        level fees accrued since the last charge: one posted invoice a
+        currency (debt.recovery.charge)."""
+        self.ensure_one()
+        self.check_access("write")
+        if not self.env.user.has_group("debt_recovery.group_debt_recovery_user"):
+            raise UserError(self.env._("Only recovery users can charge interest and costs."))
+        # sudo: a collector charges what the law grants without invoicing rights.
+        charges = self.env["debt.recovery.charge"].sudo()._debt_charge_case(self)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "views": [[False, "form"]] if len(charges) == 1 else [[False, "list"], [False, "form"]],
+            "res_id": charges.move_id.id if len(charges) == 1 else False,
+            "domain": [("id", "in", charges.move_id.ids)],
+            "name": self.env._("Interest and Costs Charged"),
+        }
+
+    def action_open_charge_waive(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "debt.recovery.charge.waive",
+            "views": [[False, "form"]],
+            "target": "new",
+            "name": self.env._("Waive or Reverse Interest and Costs"),
+            "context": {"default_case_id": self.id},
         }
 
     def action_log_call(self):

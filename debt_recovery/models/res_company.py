@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 # The late-payment law that applies to a company's letters, by the country of
 # the company (the creditor); the EU directive for every other country.
@@ -38,6 +38,48 @@ class ResCompany(models.Model):
         "the United Kingdom) or on the left, 20 mm from the edge (DIN 5008, usual in "
         "Germany, Austria and Switzerland).",
     )
+
+    debt_charge_journal_id = fields.Many2one(
+        comodel_name="account.journal",
+        string="Late-Payment Charges Journal",
+        domain="[('type', '=', 'sale'), ('company_id', 'in', [id, False])]",
+        help="The sales journal of the invoices of interest, compensation and fees "
+        "(empty: the first sales journal).",
+    )
+    debt_interest_account_id = fields.Many2one(
+        comodel_name="account.account",
+        string="Late-Payment Interest Account",
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Income account of the interest charged (empty: the journal's account).",
+    )
+    debt_compensation_account_id = fields.Many2one(
+        comodel_name="account.account",
+        string="Recovery Costs Account",
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Income account of the fixed compensation and the level fees charged "
+        "(empty: the journal's account).",
+    )
+
+    def _debt_charge_accounts(self):
+        """(journal, {kind: income account}) of the late-payment charges."""
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo()
+        journal = self.debt_charge_journal_id or Journal.search(
+            [*Journal._check_company_domain(self), ("type", "=", "sale")], limit=1
+        )
+        default = journal.default_account_id
+        interest = self.debt_interest_account_id or default
+        costs = self.debt_compensation_account_id or default
+        if not journal or not interest or not costs:
+            raise UserError(
+                self.env._(
+                    "Interest and costs cannot be charged: set the journal and the income "
+                    "accounts of late-payment charges for %(company)s (Invoicing > "
+                    "Configuration > Settings).",
+                    company=self.display_name,
+                )
+            )
+        return journal, {"interest": interest, "compensation": costs, "fee": costs}
 
     def _debt_jurisdiction(self):
         """The late-payment law of the company's letters: ``fr``, ``de``,

@@ -1,8 +1,9 @@
 from datetime import date, timedelta
 
+from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
@@ -230,3 +231,100 @@ class TestLatePaymentItems(DebtRecoveryCommon):
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
             Rate.create({"kind": "ecb_mro", "date_from": day, "rate": 3.0})
         self.assertEqual(Rate.search_count([("kind", "=", "ecb_mro")]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestLatePaymentCharges(DebtRecoveryCommon):
+    """Charging a case's interest and costs: posted once, never twice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.country_id = cls.env.ref("base.fr")
+        Rate = cls.env["debt.recovery.reference.rate"]
+        Rate.search([]).unlink()
+        Rate.create({"kind": "ecb_mro", "date_from": cls.today - timedelta(days=1000), "rate": 2.0})
+        cls.invoice = cls._invoice(cls.customer, 1000.0, days_late=40)
+        cls.item = cls.invoice.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        )
+        cls.case = cls.env["debt.recovery.case"].search(
+            [("partner_id", "=", cls.customer.id), ("company_id", "=", cls.company.id)]
+        )
+        cls.manager = cls.user_manager
+
+    def _waive(self, reason, charge=None):
+        wizard = (
+            self.env["debt.recovery.charge.waive"]
+            .with_user(self.manager)
+            .create({"case_id": self.case.id, "reason": reason, "charge_id": charge and charge.id})
+        )
+        return wizard.action_confirm()
+
+    def test_charged_once_then_only_what_accrued_since(self):
+        self.assertTrue(self.case)
+        action = self.case.action_charge_late_payment()
+        charge = self.case.charge_ids
+        self.assertEqual(charge.state, "posted")
+        invoice = charge.move_id
+        self.assertEqual(action["res_id"], invoice.id)
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.partner_id, self.customer)
+        # 1,000 x 12 % x 40 / 365 = 13.15, and EUR 40 (same as USD without rates).
+        self.assertEqual(sorted(invoice.invoice_line_ids.mapped("price_unit")), [13.15, 40.0])
+        self.assertFalse(invoice.invoice_line_ids.tax_ids, "Outside the scope of VAT.")
+        self.assertIn(self.invoice.name, invoice.invoice_line_ids[0].name)
+        self.assertEqual(sum(invoice.line_ids.mapped("balance")), 0.0)
+        self.item.invalidate_recordset()
+        self.assertEqual(self.item.debt_interest_accrued, 0.0)
+        self.assertEqual(self.item.debt_compensation_due, 0.0)
+        with self.assertRaisesRegex(UserError, "nothing to charge"):
+            self.case.action_charge_late_payment()
+        # Ten days later: ten days of interest, no second compensation, none
+        # on the charge's own invoice (overdue by then).
+        with freeze_time(self.today + timedelta(days=10)):
+            self.item.invalidate_recordset()
+            self.assertAlmostEqual(self.item.debt_interest_accrued, 3.29)
+            self.case.action_charge_late_payment()
+            later = self.case.charge_ids - charge
+            self.assertEqual(later.move_id.invoice_line_ids.mapped("price_unit"), [3.29])
+            self.assertEqual(later.line_ids.date_from, self.today + timedelta(days=1))
+        self.assertIn("Interest and costs charged", self.case.message_ids[0].body)
+
+    def test_waived_with_a_reason_then_never_charged(self):
+        with self.assertRaises(UserError):
+            self._waive("  ")
+        self.assertFalse(self.case.charge_ids, "Nothing recorded without a reason.")
+        with self.assertRaises(UserError):
+            self.env["debt.recovery.charge.waive"].create(
+                {"case_id": self.case.id, "reason": "Goodwill"}
+            ).with_user(self.user_collector).action_confirm()
+        self._waive("Goodwill: first delay in ten years")
+        waiver = self.case.charge_ids
+        self.assertEqual(waiver.state, "waived")
+        self.assertFalse(waiver.move_id)
+        self.assertEqual(waiver.user_id, self.manager)
+        self.assertIn("Goodwill", self.case.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "nothing to charge"):
+            self.case.action_charge_late_payment()
+
+    def test_reversed_by_a_credit_note(self):
+        self.case.action_charge_late_payment()
+        charge = self.case.charge_ids
+        self._waive("Charged by mistake", charge=charge)
+        self.assertEqual(charge.state, "reversed")
+        refund = charge.reversal_move_id
+        self.assertEqual(refund.move_type, "out_refund")
+        self.assertEqual(refund.state, "posted")
+        self.assertEqual(refund.amount_total, charge.move_id.amount_total)
+        self.assertEqual(charge.move_id.payment_state, "reversed")
+        self.item.invalidate_recordset()
+        self.assertEqual(self.item.debt_interest_accrued, 0.0, "Not charged again.")
+
+    def test_lock_date_refuses_and_creates_nothing(self):
+        self.company.fiscalyear_lock_date = self.today
+        moves = self.env["account.move"].search_count([])
+        with self.assertRaisesRegex(UserError, "locked"):
+            self.case.action_charge_late_payment()
+        self.assertFalse(self.case.charge_ids)
+        self.assertEqual(self.env["account.move"].search_count([]), moves)

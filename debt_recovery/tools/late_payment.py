@@ -140,15 +140,38 @@ class Accrual:
     rates: tuple = ()
 
 
-def accrue(rule, table, amount, date_due, payments, today, consumer=False, contract_rate=None):
+def _fixed_rate(rule, table, first_day, margin, contract_rate):
+    """The rate of the whole debt, if it has one: the contract's, or (UK)
+    the reference rate of 31 December for interest starting in the first
+    half-year, of 30 June for the second, plus the margin."""
+    if contract_rate is not None:
+        return contract_rate
+    if not rule.fixed_for_debt:
+        return None
+    if first_day.month <= 6:
+        reference = date(first_day.year - 1, 12, 31)
+    else:
+        reference = date(first_day.year, 6, 30)
+    base = table.rate_on(rule.rate_kind, reference)
+    return None if base is None else base + margin
+
+
+def accrue(
+    rule, table, amount, date_due, payments, today, consumer=False, contract_rate=None, since=None
+):
     """The interest accrued on an invoice of ``amount`` due on ``date_due``
-    up to ``today`` included.
+    up to ``today`` included (from ``since`` when the days before it were
+    charged or waived).
 
     ``payments``: [(date, amount)] paid on the item (credit notes included),
     each stopping interest on what it paid from the next day.
     ``contract_rate``: an agreed annual rate (%) replacing the statutory one.
     """
     start = date_due + ONE_DAY
+    # UK: the rate is fixed by the day interest first started, charged or not.
+    first_day = start
+    if since and since > start:
+        start = since
     paid = sorted(payments)
     result = Accrual()
     if amount <= 0 or start > today:
@@ -156,21 +179,15 @@ def accrue(rule, table, amount, date_due, payments, today, consumer=False, contr
     margin = rule.margin
     if consumer and rule.margin_consumer is not None:
         margin = rule.margin_consumer
-    fixed = None
-    if contract_rate is not None:
-        fixed = contract_rate
-    elif rule.fixed_for_debt:
-        # UK: the reference rate of 31 December for interest starting in the
-        # first half-year, of 30 June for the second, for the whole debt.
-        reference = date(start.year - 1, 12, 31) if start.month <= 6 else date(start.year, 6, 30)
-        base = table.rate_on(rule.rate_kind, reference)
-        fixed = None if base is None else base + margin
+    fixed = _fixed_rate(rule, table, first_day, margin, contract_rate)
     principal = float(amount)
     # What was paid before interest starts does not bear any.
     while paid and paid[0][0] < start:
         principal -= paid.pop(0)[1]
     interest = capitalised = 0.0
-    anniversary = _add_year(start)
+    anniversary = _add_year(first_day)
+    while anniversary <= start:
+        anniversary = _add_year(anniversary)
     rates = []
     day = start
     while day <= today and principal > 0.005:

@@ -5,3 +5,4 @@ from . import debt_recovery_escalation_run
 from . import debt_recovery_plan_wizard
 from . import debt_recovery_plan_reschedule
 from . import debt_recovery_hold
+from . import debt_recovery_charge_waive
