@@ -208,6 +208,7 @@ class AccountMoveLine(models.Model):
                 payments[line.id],
                 today,
                 consumer=consumer,
+                contract_rate=customer.debt_contract_rate or None,
                 since=charged[line.id].get("interest") and charged[line.id]["interest"] + ONE_DAY,
             )
             fixed = 0.0

@@ -1,3 +1,4 @@
+import math
 from collections import defaultdict
 
 from markupsafe import Markup
@@ -23,6 +24,13 @@ class ResPartner(models.Model):
         company_dependent=True,
         domain="[('company_id', '=', current_company_id)]",
         help="Leave empty to use the company's default recovery policy.",
+    )
+    debt_contract_rate = fields.Float(
+        string="Contract Late-Payment Rate (% a Year)",
+        digits=(5, 3),
+        company_dependent=True,
+        help="The late-payment interest rate agreed with this customer, replacing the "
+        "statutory rate (0: the statutory rate of the recovery policy's law).",
     )
     debt_no_reminder = fields.Boolean(
         string="No Reminders",
@@ -431,6 +439,40 @@ class ResPartner(models.Model):
         return operator.startswith("not ")
 
     # === CONSTRAINT METHODS === #
+    # === CRUD METHODS === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._debt_check_contract_rate_value(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._debt_check_contract_rate_value(vals)
+        return super().write(vals)
+
+    @api.model
+    def _debt_check_contract_rate_value(self, vals):
+        """A rate that is not a finite number is refused before the ORM
+        rounds it (which fails on it without a word for the user)."""
+        rate = vals.get("debt_contract_rate")
+        if rate and not math.isfinite(float(rate)):
+            raise ValidationError(
+                self.env._("The contract late-payment rate must be a finite number.")
+            )
+
+    @api.constrains("debt_contract_rate")
+    def _check_debt_contract_rate(self):
+        for partner in self:
+            rate = partner.debt_contract_rate
+            if not 0 <= rate <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The contract late-payment rate of %(customer)s must be between 0 and "
+                        "100 percent a year.",
+                        customer=partner.display_name,
+                    )
+                )
+
     @api.constrains("debt_policy_id")
     def _check_debt_policy_company(self):
         for partner in self:

@@ -328,3 +328,13 @@ class TestLatePaymentCharges(DebtRecoveryCommon):
             self.case.action_charge_late_payment()
         self.assertFalse(self.case.charge_ids)
         self.assertEqual(self.env["account.move"].search_count([]), moves)
+
+    def test_contract_rate_of_the_customer(self):
+        self.customer.debt_contract_rate = 5.0
+        self.item.invalidate_recordset()
+        # 1,000 x 5 % x 40 / 365.
+        self.assertAlmostEqual(self.item.debt_interest_accrued, 5.48)
+        for bad in (-1.0, 101.0, float("nan")):
+            with self.assertRaises(ValidationError):
+                self.customer.write({"debt_contract_rate": bad})
+        self.assertEqual(self.customer.debt_contract_rate, 5.0)
