@@ -313,6 +313,9 @@ class _Story:
             (14, (self.dispute, "quarry_2")),
             # Kestrel promises to pay everything after the final demand.
             (5, (self.log_call, ("kestrel", "promised", "Payment run next week.", 8))),
+            # The accountant applies the other demo customers' credit notes
+            # (Odoo's own demo data) to the invoices they credit.
+            (1, (self.apply_credit_notes, None)),
             # Ferro says the balance is on its way.
             (
                 1,
@@ -390,6 +393,40 @@ class _Story:
         if amount is not None:
             wizard.amount = amount
         wizard.action_create_payments()
+
+    def apply_credit_notes(self, _argument):
+        """Each open credit note of a customer outside the story applied to
+        the overdue invoice of the same amount (the invoice's Outstanding
+        credits, Add)."""
+        today = fields.Date.context_today(self.demo)
+        Move = self.env["account.move"]
+        story = Move.browse()
+        for invoice in self.invoices.values():
+            story |= invoice
+        invoices = Move.search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "=", "not_paid"),
+                ("invoice_date_due", "<", today),
+                ("id", "not in", story.ids),
+            ]
+        )
+        for invoice in invoices:
+            credit = self.env["account.move.line"].search(
+                [
+                    ("move_id.move_type", "=", "out_refund"),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("account_type", "=", "asset_receivable"),
+                    ("partner_id", "=", invoice.commercial_partner_id.id),
+                    ("currency_id", "=", invoice.currency_id.id),
+                    ("amount_residual_currency", "=", -invoice.amount_residual),
+                ],
+                limit=1,
+            )
+            if credit:
+                invoice.js_assign_outstanding_line(credit.id)
 
     def credit_note(self, args):
         customer, amount = args
