@@ -7,7 +7,8 @@ controller does what a day brings: prints the letters, takes a call, agrees
 a payment plan, takes a promise, opens a dispute. Every record is made by the
 code a user or a cron runs, on the day it happens (``freeze_time``), so that
 each stage, communication and message tells what really happened, with its
-true date.
+true date. ``freeze_time`` sets the clock of the whole process, for the
+minute the story takes: demo data belongs in a database nobody else works in.
 
 Three things stand in for the outside world. The demo database has no mail
 server: each day's emails are handed to a sink that accepts them as a server
