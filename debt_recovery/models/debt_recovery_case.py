@@ -169,6 +169,20 @@ class DebtRecoveryCase(models.Model):
         help="The part of what is overdue that the customer disputes: counted in the "
         "overdue amount, but no reminder claims it while the dispute is open.",
     )
+    amount_interest = fields.Monetary(
+        string="Interest to Date",
+        compute="_compute_amount_interest",
+        currency_field="currency_id",
+        help="Statutory late-payment interest accrued on the customer's late invoices in "
+        "this company and not yet charged or waived, in company currency.",
+    )
+    amount_compensation = fields.Monetary(
+        string="Compensation Due",
+        compute="_compute_amount_interest",
+        currency_field="currency_id",
+        help="Fixed compensation for recovery costs of the late invoices, not yet "
+        "charged or waived, in company currency.",
+    )
     oldest_overdue_days = fields.Integer(
         string="Days Overdue",
         compute="_compute_oldest_overdue_days",
@@ -333,6 +347,44 @@ class DebtRecoveryCase(models.Model):
                         0.0, figure["overdue_company"] - figure["credit_company"]
                     )
         return figures
+
+    @api.depends("move_line_ids", "partner_id", "company_id")
+    @api.depends_context("tz")
+    def _compute_amount_interest(self):
+        """One read of all the cases' customers' late invoice items, one pass
+        of the late-payment engine, summed in company currency."""
+        today = fields.Date.context_today(self)
+        cases = self.filtered("id")
+        (self - cases).update({"amount_interest": 0.0, "amount_compensation": 0.0})
+        if not cases:
+            return
+        items = self.env["account.move.line"].search(
+            [
+                ("partner_id", "child_of", cases.partner_id.ids),
+                ("company_id", "in", cases.company_id.ids),
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("move_id.move_type", "=", "out_invoice"),
+                ("date_maturity", "<", today),
+            ]
+        )
+        figures = items._debt_late_payment(today)
+        totals = defaultdict(lambda: [0.0, 0.0])
+        for item in items:
+            figure = figures.get(item.id)
+            if not figure:
+                continue
+            key = (item.partner_id.commercial_partner_id.id, item.company_id.id)
+            company = item.company_id
+            for index, amount in enumerate((figure.interest, figure.compensation)):
+                if amount:
+                    totals[key][index] += item.currency_id._convert(
+                        amount, company.currency_id, company, today
+                    )
+        for case in cases:
+            interest, compensation = totals[case.partner_id.id, case.company_id.id]
+            case.amount_interest = case.currency_id.round(interest)
+            case.amount_compensation = case.currency_id.round(compensation)
 
     @api.depends("move_line_ids", "partner_id", "company_id")
     @api.depends_context("tz")

@@ -338,3 +338,11 @@ class TestLatePaymentCharges(DebtRecoveryCommon):
             with self.assertRaises(ValidationError):
                 self.customer.write({"debt_contract_rate": bad})
         self.assertEqual(self.customer.debt_contract_rate, 5.0)
+
+    def test_case_sums_what_is_owed(self):
+        self.assertAlmostEqual(self.case.amount_interest, 13.15)
+        self.assertEqual(self.case.amount_compensation, 40.0)
+        self.case.action_charge_late_payment()
+        self.case.invalidate_recordset()
+        self.assertEqual(self.case.amount_interest, 0.0)
+        self.assertEqual(self.case.amount_compensation, 0.0)
