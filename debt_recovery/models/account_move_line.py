@@ -1,7 +1,7 @@
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -9,6 +9,14 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools.late_payment import ONE_DAY, RULES, Accrual, accrue, compensation
+from ..tools.limitation import (
+    ACKNOWLEDGEMENT,
+    PART_PAYMENT,
+    SHORTEST_YEARS,
+    WRITTEN_REMINDER,
+    add_years,
+    limitation_date,
+)
 from .debt_recovery_stage import LADDER_KINDS
 
 
@@ -20,6 +28,16 @@ class LatePayment:
     accrual: Accrual
     interest: float
     compensation: float
+
+
+@dataclass(frozen=True)
+class Limitation:
+    """The limitation period of one item: its rule, its last day, and the
+    events that interrupted or restarted it."""
+
+    rule: str
+    date: date
+    events: tuple
 
 
 class AccountMoveLine(models.Model):
@@ -105,7 +123,34 @@ class AccountMoveLine(models.Model):
         "grants none, e.g. to German consumers).",
     )
 
+    # Limitation periods (tools/limitation.py): computed for many items at
+    # once, from one read of their events.
+    debt_limitation_date = fields.Date(
+        string="Limitation Date",
+        compute="_compute_debt_limitation",
+        help="The last day on which the claim can still be brought, by the law of the "
+        "item's policy (else the company's country), from its due date and the events "
+        "that restarted the period: acknowledgements (a plan agreed, a promise), part "
+        "payments, and where the law counts them the letters and emails that left.",
+    )
+    debt_time_barred = fields.Boolean(
+        string="Time-Barred",
+        compute="_compute_debt_limitation",
+        help="The limitation date has passed while the item is still owed: it is left "
+        "out of the escalation and never claimed in a letter.",
+    )
+
     # === COMPUTE METHODS === #
+    def _compute_debt_limitation(self):
+        today = fields.Date.context_today(self)
+        limitations = self._debt_limitation()
+        for line in self:
+            limitation = limitations.get(line.id)
+            line.debt_limitation_date = limitation.date if limitation else False
+            line.debt_time_barred = bool(
+                limitation and limitation.date < today and line.amount_residual > 0
+            )
+
     def _compute_debt_late_payment(self):
         figures = self._debt_late_payment(fields.Date.context_today(self))
         for line in self:
@@ -222,6 +267,108 @@ class AccountMoveLine(models.Model):
             )
         return figures
 
+    def _debt_limitation(self):
+        """{item id: Limitation} of the customer-invoice receivable items among
+        these: the rule of each item's policy (that of the company's country
+        for a policy with no late-payment law), then one read of all their
+        events (``_debt_limitation_of``)."""
+        items = self.filtered(
+            lambda line: isinstance(line.id, int)
+            and line.parent_state == "posted"
+            and line.account_type == "asset_receivable"
+            and line.move_id.move_type == "out_invoice"
+            and line.date_maturity
+        )
+        if not items:
+            return {}
+        defaults = self.env["debt.recovery.policy"]._get_company_defaults(items.company_id)
+        rows = []
+        for line in items:
+            company = line.company_id
+            customer = line.partner_id.commercial_partner_id
+            policy = line.move_id.debt_policy_id or customer.debt_policy_id or defaults.get(company)
+            code = policy.interest_rule if policy else "company"
+            if code in ("company", "none"):
+                code = company._debt_jurisdiction()
+            rows.append((line.id, code, line.date_maturity))
+        return self._debt_limitation_of(rows)
+
+    @api.model
+    def _debt_limitation_of(self, rows):
+        """{item id: Limitation} of ``rows``: ``[(item id, rule code, due
+        date)]``, with the events of all the items read in one query: the
+        part payments (a credit note is none), the payment plans agreed and
+        the promises taken (acknowledgements), the letters and emails that
+        left (written reminders)."""
+        if not rows:
+            return {}
+        for model, fnames in (
+            ("account.partial.reconcile", ["debit_move_id", "credit_move_id", "max_date"]),
+            ("account.move.line", ["move_id"]),
+            ("account.move", ["move_type"]),
+            ("debt.recovery.plan", ["move_line_ids", "date_agreement", "date_acknowledgement"]),
+            ("debt.recovery.promise", ["move_line_ids", "date"]),
+            ("debt.recovery.communication.line", ["communication_id", "move_line_id"]),
+            (
+                "debt.recovery.communication",
+                ["state", "date_sent", "channel_email", "channel_letter"],
+            ),
+        ):
+            self.env[model].flush_model(fnames)
+        ids = tuple({row[0] for row in rows})
+        plans = self.env["debt.recovery.plan"]._fields["move_line_ids"]
+        promises = self.env["debt.recovery.promise"]._fields["move_line_ids"]
+        events = defaultdict(list)
+        for line_id, day, kind in self.env.execute_query(
+            SQL(
+                """
+                SELECT apr.debit_move_id, apr.max_date, %(part_payment)s
+                  FROM account_partial_reconcile apr
+                  JOIN account_move_line paid_by ON paid_by.id = apr.credit_move_id
+                  JOIN account_move paying ON paying.id = paid_by.move_id
+                 WHERE apr.debit_move_id IN %(ids)s AND paying.move_type != 'out_refund'
+                UNION ALL
+                SELECT rel.%(plan_line)s,
+                       COALESCE(plan.date_acknowledgement, plan.date_agreement),
+                       %(acknowledgement)s
+                  FROM %(plan_rel)s rel
+                  JOIN debt_recovery_plan plan ON plan.id = rel.%(plan_id)s
+                 WHERE rel.%(plan_line)s IN %(ids)s
+                   AND COALESCE(plan.date_acknowledgement, plan.date_agreement) IS NOT NULL
+                UNION ALL
+                SELECT rel.%(promise_line)s, promise.date, %(acknowledgement)s
+                  FROM %(promise_rel)s rel
+                  JOIN debt_recovery_promise promise ON promise.id = rel.%(promise_id)s
+                 WHERE rel.%(promise_line)s IN %(ids)s
+                UNION ALL
+                SELECT line.move_line_id, comm.date_sent, %(written_reminder)s
+                  FROM debt_recovery_communication_line line
+                  JOIN debt_recovery_communication comm ON comm.id = line.communication_id
+                 WHERE line.move_line_id IN %(ids)s AND comm.state = 'sent'
+                   AND comm.date_sent IS NOT NULL
+                   AND (comm.channel_email OR comm.channel_letter)
+                """,
+                ids=ids,
+                part_payment=PART_PAYMENT,
+                acknowledgement=ACKNOWLEDGEMENT,
+                written_reminder=WRITTEN_REMINDER,
+                plan_rel=SQL.identifier(plans.relation),
+                plan_id=SQL.identifier(plans.column1),
+                plan_line=SQL.identifier(plans.column2),
+                promise_rel=SQL.identifier(promises.relation),
+                promise_id=SQL.identifier(promises.column1),
+                promise_line=SQL.identifier(promises.column2),
+            )
+        ):
+            events[line_id].append((day, kind))
+        result = {}
+        for line_id, code, date_due in rows:
+            history = tuple(sorted(events[line_id]))
+            result[line_id] = Limitation(
+                rule=code, date=limitation_date(code, date_due, history), events=history
+            )
+        return result
+
     def _debt_compensation(self, rule, line, consumer, currencies, today):
         """The fixed compensation of ``line``'s invoice, in its currency."""
         currency = currencies.get(rule.compensation_currency) or line.currency_id
@@ -266,7 +413,12 @@ class AccountMoveLine(models.Model):
     def _compute_debt_exclusion_reason(self):
         for line in self:
             customer = line.partner_id.commercial_partner_id
-            if line.debt_dispute_id:
+            if line.debt_time_barred:
+                reason = self.env._(
+                    "Time-barred: its limitation date was %(date)s",
+                    date=fields.Date.to_string(line.debt_limitation_date),
+                )
+            elif line.debt_dispute_id:
                 reason = self.env._(
                     "Disputed: %(reason)s", reason=line.debt_dispute_id.reason_id.name
                 )
@@ -408,6 +560,98 @@ class AccountMoveLine(models.Model):
     @api.model
     def _debt_negate(self, domain):
         return ["!", *expression.normalize_domain(domain)]
+
+    # === LIMITATION WARNINGS === #
+    @api.model
+    def _cron_warn_limitation(self):
+        """One activity per case whose open items reach their limitation date
+        within the company's warning days: for the earliest such date, to the
+        case's collector, else a recovery manager; never twice for the same
+        case and date (done activities of the type are kept)."""
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].search([("debt_limitation_warning_days", ">", 0)])
+        if not companies:
+            return
+        # No rule ends sooner than SHORTEST_YEARS after the due date: only
+        # items due before then can reach their date within the window.
+        domain = expression.OR(
+            [
+                ("company_id", "=", company.id),
+                (
+                    "date_maturity",
+                    "<=",
+                    add_years(
+                        today + timedelta(days=company.debt_limitation_warning_days),
+                        -SHORTEST_YEARS,
+                    ),
+                ),
+            ]
+            for company in companies
+        )
+        items = self.search(
+            [
+                *self._debt_open_domain(),
+                ("amount_residual", ">", 0),
+                ("move_id.move_type", "=", "out_invoice"),
+                ("debt_case_id", "!=", False),
+                *domain,
+            ]
+        )
+        limitations = items._debt_limitation()
+        by_case = defaultdict(list)
+        for item in items:
+            limitation = limitations.get(item.id)
+            horizon = today + timedelta(days=item.company_id.debt_limitation_warning_days)
+            if limitation and today <= limitation.date <= horizon:
+                by_case[item.debt_case_id].append((limitation.date, item))
+        if not by_case:
+            return
+        activity_type = self.env.ref("debt_recovery.mail_activity_type_limitation")
+        Activity = self.env["mail.activity"].with_context(active_test=False)
+        warned = {
+            (activity.res_id, activity.date_deadline)
+            for activity in Activity.search(
+                [
+                    ("res_model", "=", "debt.recovery.case"),
+                    ("res_id", "in", [case.id for case in by_case]),
+                    ("activity_type_id", "=", activity_type.id),
+                ]
+            )
+        }
+        managers = self.env.ref("debt_recovery.group_debt_recovery_manager").users
+        model = self.env["ir.model"]._get_id("debt.recovery.case")
+        vals_list = []
+        for case, dated in by_case.items():
+            first = min(day for day, _item in dated)
+            if (case.id, first) in warned:
+                continue
+            user = (
+                case.user_id
+                or managers.filtered(lambda u, c=case: c.company_id in u.company_ids)[:1]
+                or self.env.user
+            )
+            invoices = sorted({item.move_id.name for day, item in dated if day == first})
+            vals_list.append(
+                {
+                    "res_model_id": model,
+                    "res_id": case.id,
+                    "activity_type_id": activity_type.id,
+                    "date_deadline": first,
+                    "user_id": user.id,
+                    "summary": self.env._(
+                        "Limitation date %(date)s", date=fields.Date.to_string(first)
+                    ),
+                    "note": self.env._(
+                        "%(invoices)s can no longer be claimed after %(date)s: bring the "
+                        "claim or obtain the customer's acknowledgement before then.",
+                        invoices=", ".join(invoices),
+                        date=fields.Date.to_string(first),
+                    ),
+                }
+            )
+        if vals_list:
+            # sudo: the cron warns whoever follows each case, whatever its own rights.
+            Activity.sudo().create(vals_list)
 
     # === CRUD / ACCOUNTING HOOKS === #
     def _reconcile_plan(self, reconciliation_plan):

@@ -15,6 +15,7 @@ from odoo import api, fields, models, modules, tools
 from odoo.tools import SQL
 
 from ..tools import bulk_create
+from ..tools.limitation import may_be_time_barred
 from .debt_recovery_stage import LADDER_KINDS
 
 _logger = logging.getLogger(__name__)
@@ -297,6 +298,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
         last_contact = self._last_contact_dates({(row.customer_id, row.company_id) for row in rows})
         ladders = {}
         targets = []
+        codes = {}
         for row in rows:
             policy = (
                 policy_of.get(row.invoice_policy_id)
@@ -315,7 +317,41 @@ class DebtRecoveryEscalation(models.AbstractModel):
             if last and (today - last).days < ladder.min_days_between:
                 continue
             targets.append(EscalationItem(*row[:7], level))
-        return targets
+            codes[row.line_id] = policy.interest_rule
+        return self._drop_time_barred(today, targets, codes, companies)
+
+    @api.model
+    def _drop_time_barred(self, today, targets, codes, companies):
+        """``targets`` but the customer-invoice items whose limitation date
+        has passed (``account.move.line._debt_limitation_of``). Only items due
+        long enough ago to be time-barred under any rule are looked at: on
+        most days none, and no query."""
+        old = [item for item in targets if may_be_time_barred(item.date_maturity, today)]
+        if not old:
+            return targets
+        self.env["account.move"].flush_model(["move_type"])
+        invoiced = {
+            line_id
+            for (line_id,) in self.env.execute_query(
+                SQL(
+                    "SELECT line.id FROM account_move_line line "
+                    "JOIN account_move move ON move.id = line.move_id "
+                    "WHERE line.id IN %s AND move.move_type = 'out_invoice'",
+                    tuple(item.line_id for item in old),
+                )
+            )
+        }
+        jurisdiction = {company.id: company._debt_jurisdiction() for company in companies}
+        rows = []
+        for item in old:
+            if item.line_id in invoiced:
+                code = codes[item.line_id]
+                if code in ("company", "none"):
+                    code = jurisdiction[item.company_id]
+                rows.append((item.line_id, code, item.date_maturity))
+        limitations = self.env["account.move.line"]._debt_limitation_of(rows)
+        barred = {line_id for line_id, limit in limitations.items() if limit.date < today}
+        return [item for item in targets if item.line_id not in barred]
 
     @api.model
     def _select_items(self, due_until, companies, partners=None):

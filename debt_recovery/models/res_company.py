@@ -60,6 +60,13 @@ class ResCompany(models.Model):
         "(empty: the journal's account).",
     )
 
+    debt_limitation_warning_days = fields.Integer(
+        string="Warn Before Limitation Date (Days)",
+        default=90,
+        help="A recovery manager (or the case's collector) gets an activity when an "
+        "item's limitation date is this many days away or less.",
+    )
+
     def _debt_charge_accounts(self):
         """(journal, {kind: income account}) of the late-payment charges."""
         self.ensure_one()
@@ -86,6 +93,13 @@ class ResCompany(models.Model):
         ``nl``, ``es``, ``uk``, or ``eu`` (Directive 2011/7/EU) elsewhere."""
         self.ensure_one()
         return JURISDICTIONS.get(self.country_id.code, "eu")
+
+    @api.constrains("debt_limitation_warning_days")
+    def _check_debt_limitation_warning_days(self):
+        if any(company.debt_limitation_warning_days < 0 for company in self):
+            raise ValidationError(
+                self.env._("The days of warning before a limitation date cannot be negative.")
+            )
 
     @api.constrains("debt_hold_overdue_days")
     def _check_debt_hold_overdue_days(self):

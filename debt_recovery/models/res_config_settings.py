@@ -10,6 +10,9 @@ class ResConfigSettings(models.TransientModel):
     )
     debt_hold_stage_id = fields.Many2one(related="company_id.debt_hold_stage_id", readonly=False)
     debt_letter_window = fields.Selection(related="company_id.debt_letter_window", readonly=False)
+    debt_limitation_warning_days = fields.Integer(
+        related="company_id.debt_limitation_warning_days", readonly=False
+    )
     debt_charge_journal_id = fields.Many2one(
         related="company_id.debt_charge_journal_id", readonly=False
     )
