@@ -628,12 +628,47 @@ def probe_oca_sending(env):
     } | received_tally()
 
 
+def probe_interest(env):
+    """Late-payment interest and compensation of every overdue receivable
+    item of the database (one pass: ``_debt_late_payment``), after the
+    escalation of the day; cold caches."""
+    from odoo import fields
+
+    escalate(env)
+    env.cr.commit()
+    today = fields.Date.context_today(env.user)
+    Item = env["account.move.line"]
+    items = Item.search(
+        [
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("move_id.move_type", "=", "out_invoice"),
+            ("date_maturity", "<", today),
+            ("amount_residual", ">", 0),
+        ]
+    )
+    env.invalidate_all()
+    items = Item.browse(items.ids)
+    queries = env.cr.sql_log_count
+    start = time.perf_counter()
+    figures = items._debt_late_payment(today)
+    seconds = time.perf_counter() - start
+    return {
+        "items": len(items),
+        "seconds": seconds,
+        "queries": env.cr.sql_log_count - queries,
+        "with_interest": sum(1 for figure in figures.values() if figure.interest),
+        "interest": round(sum(figure.interest for figure in figures.values()), 2),
+    }
+
+
 PROBES = {
     "ours_escalation": probe_ours_escalation,
     "oca_setup": probe_oca_setup,
     "oca_escalation": probe_oca_escalation,
     "ui": probe_ui,
     "letters": probe_letters,
+    "interest": probe_interest,
     "sending": probe_sending,
     "oca_sending": probe_oca_sending,
 }

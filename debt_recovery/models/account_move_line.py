@@ -40,6 +40,46 @@ class Limitation:
     events: tuple
 
 
+class _Money:
+    """Rounding and conversions of the late-payment figures, each currency
+    and rate looked up once."""
+
+    def __init__(self, env, today):
+        self.env = env
+        self.today = today
+        self._currencies = {}
+        self._rates = {}
+        self._codes = {
+            code: env.ref(f"base.{code}", raise_if_not_found=False) for code in ("EUR", "GBP")
+        }
+
+    def currency(self, currency_id):
+        if currency_id not in self._currencies:
+            self._currencies[currency_id] = self.env["res.currency"].browse(currency_id)
+        return self._currencies[currency_id]
+
+    def round(self, amount, currency_id):
+        return self.currency(currency_id).round(amount)
+
+    def convert(self, amount, source, target, company_id):
+        if source == target:
+            return amount
+        key = (source.id, target.id, company_id)
+        if key not in self._rates:
+            company = self.env["res.company"].browse(company_id)
+            self._rates[key] = source._get_conversion_rate(source, target, company, self.today)
+        return amount * self._rates[key]
+
+    def compensation(self, rule, invoice_total, currency_id, company_id, consumer):
+        """The fixed compensation of an invoice of ``invoice_total``, in its
+        currency (the rule's sums are in EUR or GBP)."""
+        currency = self.currency(currency_id)
+        legal = self._codes.get(rule.compensation_currency) or currency
+        amount = self.convert(invoice_total, currency, legal, company_id)
+        fixed = compensation(rule, amount, consumer=consumer)
+        return currency.round(self.convert(fixed, legal, currency, company_id))
+
+
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
@@ -174,98 +214,152 @@ class AccountMoveLine(models.Model):
 
     def _debt_late_payment(self, today):
         """{item id: LatePayment} of the late customer-invoice items among
-        these, up to ``today``: one read of their payments, the rates read
-        once, then plain Python (tools/late_payment.py)."""
-        items = self.filtered(
-            lambda line: isinstance(line.id, int)
-            and line.parent_state == "posted"
-            and line.account_type == "asset_receivable"
-            and line.move_id.move_type == "out_invoice"
-            and line.amount_currency > 0
-            and line.date_maturity
-            and line.date_maturity < today
-        )
-        if not items:
+        these, up to ``today``: one read of the items, one of their payments,
+        one of what was charged, the rates read once, then plain Python
+        (tools/late_payment.py). A charge's own invoice bears none."""
+        ids = tuple(line_id for line_id in self.ids if isinstance(line_id, int))
+        if not ids:
             return {}
-        self.env["account.partial.reconcile"].flush_model(
-            ["debit_move_id", "max_date", "debit_amount_currency"]
+        for model, fnames in (
+            (
+                "account.move.line",
+                [
+                    "move_id",
+                    "partner_id",
+                    "account_id",
+                    "company_id",
+                    "currency_id",
+                    "date_maturity",
+                    "amount_currency",
+                    "parent_state",
+                ],
+            ),
+            ("account.move", ["move_type", "amount_total", "debt_policy_id"]),
+            ("res.partner", ["commercial_partner_id"]),
+            ("account.partial.reconcile", ["debit_move_id", "max_date", "debit_amount_currency"]),
+            ("debt.recovery.charge", ["move_id"]),
+            ("debt.recovery.charge.line", ["item_id", "kind", "date_to"]),
+        ):
+            self.env[model].flush_model(fnames)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT line.id, line.date_maturity, line.amount_currency, line.currency_id,
+                       line.company_id, line.move_id, move.amount_total, move.debt_policy_id,
+                       partner.commercial_partner_id
+                  FROM account_move_line line
+                  JOIN account_move move ON move.id = line.move_id
+                  JOIN res_partner partner ON partner.id = line.partner_id
+                  JOIN account_account account ON account.id = line.account_id
+                 WHERE line.id IN %(ids)s
+                   AND line.parent_state = 'posted'
+                   AND account.account_type = 'asset_receivable'
+                   AND move.move_type = 'out_invoice'
+                   AND line.amount_currency > 0
+                   AND line.date_maturity < %(today)s
+                   AND NOT EXISTS (
+                       SELECT 1 FROM debt_recovery_charge charge WHERE charge.move_id = move.id
+                   )
+                 ORDER BY line.date_maturity, line.id
+                """,
+                ids=ids,
+                today=today,
+            )
         )
+        if not rows:
+            return {}
+        late_ids = tuple(row[0] for row in rows)
         # What was charged or waived is no longer owed: interest up to the
-        # last period's end, the compensation once; a charge's own invoice
-        # bears none.
-        self.env["debt.recovery.charge.line"].flush_model()
-        self.env["debt.recovery.charge"].flush_model(["move_id"])
+        # last period's end, the compensation once.
         charged = defaultdict(dict)
         for line_id, kind, date_to in self.env.execute_query(
             SQL(
                 "SELECT item_id, kind, MAX(date_to) FROM debt_recovery_charge_line "
                 "WHERE item_id IN %s GROUP BY item_id, kind",
-                tuple(items.ids),
+                late_ids,
             )
         ):
             charged[line_id][kind] = date_to
-        charge_moves = {
-            move_id
-            for (move_id,) in self.env.execute_query(
-                SQL(
-                    "SELECT move_id FROM debt_recovery_charge WHERE move_id IN %s",
-                    tuple(items.move_id.ids),
-                )
-            )
-        }
         payments = defaultdict(list)
         for line_id, day, amount in self.env.execute_query(
             SQL(
                 "SELECT debit_move_id, max_date, debit_amount_currency "
                 "FROM account_partial_reconcile WHERE debit_move_id IN %s",
-                tuple(items.ids),
+                late_ids,
             )
         ):
             payments[line_id].append((day, amount))
         table = self.env["debt.recovery.reference.rate"]._debt_rate_table()
-        defaults = self.env["debt.recovery.policy"]._get_company_defaults(items.company_id)
-        currencies = {
-            code: self.env.ref(f"base.{code}", raise_if_not_found=False) for code in ("EUR", "GBP")
-        }
-        # The compensation is due once a late invoice: on its first late item.
-        first_late = {}
-        for line in items.sorted(lambda line: (line.date_maturity, line.id)):
-            first_late.setdefault(line.move_id, line)
+        settings = self._debt_late_payment_settings(rows)
+        money = _Money(self.env, today)
         figures = {}
-        for line in items:
-            if line.move_id.id in charge_moves:
-                continue
-            company = line.company_id
-            customer = line.partner_id.commercial_partner_id
-            policy = line.move_id.debt_policy_id or customer.debt_policy_id or defaults.get(company)
-            code = policy.interest_rule if policy else "company"
-            if code == "company":
-                code = company._debt_jurisdiction()
+        compensated = set()
+        for line_id, due, amount, currency_id, company_id, move_id, total, _p, _c in rows:
+            code, consumer, contract_rate = settings[line_id]
             rule = RULES.get(code)
             if not rule:
                 continue
-            consumer = not customer.is_company
+            interest_to = charged[line_id].get("interest")
             accrual = accrue(
                 rule,
                 table,
-                line.amount_currency,
-                line.date_maturity,
-                payments[line.id],
+                amount,
+                due,
+                payments[line_id],
                 today,
                 consumer=consumer,
-                contract_rate=customer.debt_contract_rate or None,
-                since=charged[line.id].get("interest") and charged[line.id]["interest"] + ONE_DAY,
+                contract_rate=contract_rate,
+                since=interest_to and interest_to + ONE_DAY,
             )
             fixed = 0.0
-            if first_late[line.move_id] == line and "compensation" not in charged[line.id]:
-                fixed = self._debt_compensation(rule, line, consumer, currencies, today)
-            figures[line.id] = LatePayment(
+            # Once a late invoice: on its first late item, if not charged.
+            if move_id not in compensated:
+                compensated.add(move_id)
+                if "compensation" not in charged[line_id]:
+                    fixed = money.compensation(rule, total, currency_id, company_id, consumer)
+            figures[line_id] = LatePayment(
                 rule=code,
                 accrual=accrual,
-                interest=line.currency_id.round(accrual.interest),
+                interest=money.round(accrual.interest, currency_id),
                 compensation=fixed,
             )
         return figures
+
+    def _debt_late_payment_settings(self, rows):
+        """{item id: (rule code, consumer, contract rate)} of the rows of
+        ``_debt_late_payment``: the invoice's policy, else the customer's,
+        else the company's default; the customer's settings are read in
+        each company (company-dependent), a company's customers at once."""
+        companies = self.env["res.company"].browse({row[4] for row in rows})
+        defaults = self.env["debt.recovery.policy"]._get_company_defaults(companies)
+        by_company = defaultdict(set)
+        for row in rows:
+            by_company[row[4]].add(row[8])
+        customers = {}
+        for company in companies:
+            for customer in (
+                self.env["res.partner"].with_company(company).browse(by_company[company.id])
+            ):
+                customers[customer.id, company.id] = (
+                    customer.debt_policy_id,
+                    not customer.is_company,
+                    customer.debt_contract_rate or None,
+                )
+        policies = self.env["debt.recovery.policy"].browse({row[7] for row in rows if row[7]})
+        invoice_rules = {policy.id: policy.interest_rule for policy in policies}
+        result = {}
+        for line_id, _d, _a, _c, company_id, _m, _t, policy_id, customer_id in rows:
+            company = companies.browse(company_id)
+            customer_policy, consumer, contract_rate = customers[customer_id, company_id]
+            if policy_id:
+                code = invoice_rules[policy_id]
+            else:
+                policy = customer_policy or defaults.get(company)
+                code = policy.interest_rule if policy else "company"
+            if code == "company":
+                code = company._debt_jurisdiction()
+            result[line_id] = (code, consumer, contract_rate)
+        return result
 
     def _debt_limitation(self):
         """{item id: Limitation} of the customer-invoice receivable items among
@@ -368,18 +462,6 @@ class AccountMoveLine(models.Model):
                 rule=code, date=limitation_date(code, date_due, history), events=history
             )
         return result
-
-    def _debt_compensation(self, rule, line, consumer, currencies, today):
-        """The fixed compensation of ``line``'s invoice, in its currency."""
-        currency = currencies.get(rule.compensation_currency) or line.currency_id
-        company = line.company_id
-        amount = line.move_id.amount_total
-        if line.currency_id != currency:
-            amount = line.currency_id._convert(amount, currency, company, today)
-        fixed = compensation(rule, amount, consumer=consumer)
-        if currency != line.currency_id:
-            fixed = currency._convert(fixed, line.currency_id, company, today)
-        return line.currency_id.round(fixed)
 
     def _debt_last_levels(self):
         """{item id: (communication line id, level id, level date)} of each item's
