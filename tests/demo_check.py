@@ -57,6 +57,12 @@ for case in env["debt.recovery.case"].search([]):
 comms = Comm.search([])
 sent = comms.filtered(lambda c: c.state == "sent")
 report["comms"] = len(comms)
+# Nothing failed or was cancelled on the way (with the reason, if so).
+report["not_sent"] = [
+    f"{c.name} {c.state}: {c.failure_reason or c.cancel_reason}"
+    for c in comms
+    if c.state not in ("sent", "to_approve")
+]
 report["days"] = len(set(sent.mapped("date_sent")))
 report["future"] = len(comms.filtered(lambda c: max(c.date, c.date_sent or c.date) > today))
 report["to_approve"] = comms.filtered(lambda c: c.state == "to_approve").level_id.mapped(
@@ -125,7 +131,7 @@ for lang in ("fr_FR", "de_DE"):
     letters[lang] = [
         comm.partner_id.name,
         " ".join(title.split()) in " ".join(text.split()),
-        comm.partner_id.zip in text,
+        bool(comm.partner_id.zip) and comm.partner_id.zip in text,
         title != english,
     ]
 report["letters"] = letters

@@ -106,6 +106,7 @@ def test_install_with_demo_data(scratch_db):
     # Every stage is true of its records: a Disputed case has an open dispute,
     # a Payment Plan case an active plan, a Promise case an open promise, a
     # ladder stage the communication of that stage that left, New nothing sent.
+    assert report["not_sent"] == [], report["not_sent"]
     assert report["mismatch"] == [], report["mismatch"]
     assert report["stages"] == {
         "Dune Logistics": "current",

@@ -20,12 +20,11 @@ a small server of the addons' static files, for the time of the story.
 
 import contextlib
 import logging
-import mimetypes
 import threading
 from datetime import datetime, time, timedelta
 from email.utils import formatdate, make_msgid
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import werkzeug.serving
 
 from odoo import Command, api, fields, http, models
 
@@ -571,25 +570,20 @@ def _static_server(env):
     port, and render the reports against it, for the time of the block."""
 
     def app(environ, start_response):
-        path = http.root.get_static_file(environ.get("PATH_INFO", ""))
-        if not path:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b""]
-        with open(path, "rb") as file:
-            data = file.read()
-        mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        start_response("200 OK", [("Content-Type", mimetype), ("Content-Length", str(len(data)))])
-        return [data]
+        # Odoo's own serving of static files (no database needed); nothing else.
+        if http.root.get_static_file(environ.get("PATH_INFO", "")):
+            return http.root(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b""]
 
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+    class QuietHandler(werkzeug.serving.WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
             return
 
-    class Server(ThreadingMixIn, WSGIServer):
-        # wkhtmltopdf opens several connections at once.
-        daemon_threads = True
-
-    server = make_server("127.0.0.1", 0, app, server_class=Server, handler_class=QuietHandler)
+    # Threaded, with keep-alive: wkhtmltopdf asks for many fonts at once.
+    server = werkzeug.serving.make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     # sudo: system parameters, put back as they were after the story. The
