@@ -662,8 +662,9 @@ class AccountMoveLine(models.Model):
                 (
                     "date_maturity",
                     "<=",
+                    # One day more: a due date of 29 February.
                     add_years(
-                        today + timedelta(days=company.debt_limitation_warning_days),
+                        today + timedelta(days=company.debt_limitation_warning_days + 1),
                         -SHORTEST_YEARS,
                     ),
                 ),

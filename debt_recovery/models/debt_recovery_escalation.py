@@ -15,7 +15,7 @@ from odoo import api, fields, models, modules, tools
 from odoo.tools import SQL
 
 from ..tools import bulk_create
-from ..tools.limitation import may_be_time_barred
+from ..tools.limitation import last_due_date_time_barred
 from .debt_recovery_stage import LADDER_KINDS
 
 _logger = logging.getLogger(__name__)
@@ -326,7 +326,8 @@ class DebtRecoveryEscalation(models.AbstractModel):
         has passed (``account.move.line._debt_limitation_of``). Only items due
         long enough ago to be time-barred under any rule are looked at: on
         most days none, and no query."""
-        old = [item for item in targets if may_be_time_barred(item.date_maturity, today)]
+        cutoff = last_due_date_time_barred(today)
+        old = [item for item in targets if item.date_maturity <= cutoff]
         if not old:
             return targets
         self.env["account.move"].flush_model(["move_type"])

@@ -11,6 +11,7 @@ from ..tools.limitation import (
     EXTRAJUDICIAL_CLAIM,
     PART_PAYMENT,
     WRITTEN_REMINDER,
+    last_due_date_time_barred,
     limitation_date,
     may_be_time_barred,
 )
@@ -129,6 +130,15 @@ class TestLimitationRules(BaseCase):
         due = date(2022, 3, 15)
         self.assertFalse(may_be_time_barred(due, date(2025, 3, 15)))
         self.assertTrue(may_be_time_barred(due, date(2025, 3, 16)))
+        self.assertEqual(last_due_date_time_barred(date(2025, 3, 16)), date(2022, 3, 16))
+        # Every day of four years around a 29 February: the cutoff never
+        # leaves out an item that may be time-barred.
+        day = date(2022, 1, 1)
+        while day < date(2026, 1, 1):
+            for due in (day - timedelta(days=n) for n in range(1090, 1100)):
+                if may_be_time_barred(due, day):
+                    self.assertLessEqual(due, last_due_date_time_barred(day))
+            day += timedelta(days=1)
 
 
 @tagged("post_install", "-at_install")

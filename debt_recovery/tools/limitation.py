@@ -115,3 +115,11 @@ def may_be_time_barred(date_due, today):
     """Whether a claim due on ``date_due`` can be time-barred on ``today``
     under any rule (a cheap filter before reading any event)."""
     return add_years(date_due, SHORTEST_YEARS) < today
+
+
+def last_due_date_time_barred(today):
+    """The last due date that can be time-barred on ``today`` under any
+    rule: an item due later is not, whatever its events (may_be_time_barred
+    for a whole list by one comparison; one day too many at most, around a
+    29 February)."""
+    return add_years(today, -SHORTEST_YEARS)
