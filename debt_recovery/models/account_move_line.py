@@ -168,10 +168,12 @@ class AccountMoveLine(models.Model):
     debt_limitation_date = fields.Date(
         string="Limitation Date",
         compute="_compute_debt_limitation",
-        help="The last day on which the claim can still be brought, by the law of the "
-        "item's policy (else the company's country), from its due date and the events "
-        "that restarted the period: acknowledgements (a plan agreed, a promise), part "
-        "payments, and where the law counts them the letters and emails that left.",
+        search="_search_debt_limitation_date",
+        help="The last day on which what the item still owes can be claimed, by the law "
+        "of the item's policy (else the company's country), from its due date and the "
+        "events that restarted the period: acknowledgements (a plan agreed, a promise), "
+        "part payments, and where the law counts them the letters and emails that left "
+        "(none once paid).",
     )
     debt_time_barred = fields.Boolean(
         string="Time-Barred",
@@ -361,6 +363,66 @@ class AccountMoveLine(models.Model):
             result[line_id] = (code, consumer, contract_rate)
         return result
 
+    def _search_debt_limitation_date(self, operator, value):
+        """Items whose limitation date compares with ``value`` so, in a fixed
+        number of queries: no rule ends sooner than SHORTEST_YEARS after the
+        due date, so only the owed items due before ``value`` minus that can
+        end on or before it; those are read and computed together."""
+        owed = self._debt_limitation_domain()
+        if operator in ("=", "!=") and not value:
+            return owed if operator == "!=" else self._debt_negate(owed)
+        try:
+            day = fields.Date.to_date(value) if isinstance(value, str | date) else None
+        except ValueError:
+            day = None
+        if operator not in ("<", "<=", ">", ">=", "=", "!=") or not day:
+            raise UserError(
+                self.env._(
+                    "The limitation date is searched with =, !=, <, <=, > or >= and a date, "
+                    "not %(operator)s %(value)s.",
+                    operator=operator,
+                    value=repr(value),
+                )
+            )
+
+        def ending(test, until):
+            # Ids of the owed items whose date passes ``test``, which may only
+            # be true of a date on or before ``until``.
+            candidates = self.search(
+                [
+                    *owed,
+                    ("date_maturity", "<=", add_years(until + ONE_DAY, -SHORTEST_YEARS)),
+                ]
+            )
+            return [
+                line_id
+                for line_id, limitation in candidates._debt_limitation().items()
+                if test(limitation.date)
+            ]
+
+        if operator == "<":
+            return [("id", "in", ending(lambda d: d < day, day))]
+        if operator == "<=":
+            return [("id", "in", ending(lambda d: d <= day, day))]
+        if operator == "=":
+            return [("id", "in", ending(lambda d: d == day, day))]
+        if operator == "!=":
+            return [("id", "not in", ending(lambda d: d == day, day))]
+        if operator == ">":
+            return [*owed, ("id", "not in", ending(lambda d: d <= day, day))]
+        return [*owed, ("id", "not in", ending(lambda d: d < day, day))]
+
+    @api.model
+    def _debt_limitation_domain(self):
+        """The items that have a limitation date: customer-invoice receivable
+        items with a due date, still owed."""
+        return [
+            *self._debt_open_domain(),
+            ("amount_residual", ">", 0),
+            ("move_id.move_type", "=", "out_invoice"),
+            ("date_maturity", "!=", False),
+        ]
+
     def _debt_limitation(self):
         """{item id: Limitation} of the customer-invoice receivable items among
         these: the rule of each item's policy (that of the company's country
@@ -372,6 +434,7 @@ class AccountMoveLine(models.Model):
             and line.account_type == "asset_receivable"
             and line.move_id.move_type == "out_invoice"
             and line.date_maturity
+            and line.amount_residual > 0
         )
         if not items:
             return {}
@@ -672,13 +735,7 @@ class AccountMoveLine(models.Model):
             for company in companies
         )
         items = self.search(
-            [
-                *self._debt_open_domain(),
-                ("amount_residual", ">", 0),
-                ("move_id.move_type", "=", "out_invoice"),
-                ("debt_case_id", "!=", False),
-                *domain,
-            ]
+            [*self._debt_limitation_domain(), ("debt_case_id", "!=", False), *domain]
         )
         limitations = items._debt_limitation()
         by_case = defaultdict(list)

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import BaseCase, Form, tagged
 
 from ..tools.limitation import (
@@ -337,3 +337,58 @@ class TestLimitation(DebtRecoveryCommon):
         with self.assertRaises(ValidationError):
             self.company.debt_limitation_warning_days = -1
         self.assertEqual(self.company.debt_limitation_warning_days, 90)
+
+    def test_search_by_limitation_date_and_the_case_filter(self):
+        AccountMoveLine = self.env["account.move.line"]
+        soon = self._item(
+            self._invoice(
+                self.customer,
+                100.0,
+                days_late=(self.today - (self.today - relativedelta(years=5))).days - 40,
+            )
+        )
+        barred = self._item(self._invoice(self.customer, 100.0, days_late=2000))
+        recent = self._item(self._invoice(self.customer, 100.0, days_late=10))
+        paid_invoice = self._invoice(self.customer, 100.0, days_late=1000)
+        self._pay(paid_invoice)
+        paid = self._item(paid_invoice)
+        self.assertFalse(paid.debt_limitation_date, "Nothing owed: nothing to be barred.")
+        mine = soon | barred | recent | paid
+        today = self.today
+        in_90 = today + timedelta(days=90)
+        expected = {
+            ("<", today): barred,
+            ("<=", in_90): soon | barred,
+            (">", in_90): recent,
+            (">=", today): soon | recent,
+            ("=", soon.debt_limitation_date): soon,
+            ("!=", soon.debt_limitation_date): barred | recent | paid,
+            ("=", False): paid,
+            ("!=", False): soon | barred | recent,
+        }
+        for (operator, value), lines in expected.items():
+            found = AccountMoveLine.search(
+                [("id", "in", mine.ids), ("debt_limitation_date", operator, value)]
+            )
+            self.assertEqual(found, lines, f"{operator} {value}")
+            # As the computed values say.
+            self.assertEqual(
+                mine.filtered_domain([("debt_limitation_date", operator, value)]), lines
+            )
+        case = self._case_of(self.customer)
+        other = self.env["res.partner"].create({"name": "Young Debt", "is_company": True})
+        self._invoice(other, 100.0, days_late=10)
+        view = self.env.ref("debt_recovery.debt_recovery_case_view_search")
+        self.assertIn('name="limitation_90"', view.arch)
+        domain = [
+            (
+                "move_line_ids",
+                "any",
+                [("debt_limitation_date", ">=", today), ("debt_limitation_date", "<=", in_90)],
+            )
+        ]
+        self.assertEqual(self.Case.search(domain), case)
+        soon.move_id.button_draft()
+        self.assertFalse(self.Case.search(domain))
+        with self.assertRaises(UserError):
+            AccountMoveLine.search([("debt_limitation_date", "like", "2020")])
