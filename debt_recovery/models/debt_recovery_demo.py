@@ -134,6 +134,7 @@ INVOICES = {
     "kestrel_1": ("kestrel", 12500.0, False, 106, 76),
     "kestrel_2": ("kestrel", 3100.0, False, 75, 45),
     "nordwind_1": ("nordwind", 5400.0, True, 90, 60),
+    "orbit_0": ("orbit", 6400.0, False, 119, 89),
     "orbit_1": ("orbit", 22750.0, False, 110, 80),
     "quarry_1": ("quarry", 1760.0, False, 118, 88),
     "quarry_2": ("quarry", 2980.0, False, 70, 40),
@@ -287,12 +288,13 @@ class _Story:
         """(days ago, (method, argument)) of what people do, beside the crons."""
         return [
             # Paid: Dune and Kestrel on time, Quarry and Helios late, Maple
-            # after its reminder.
+            # after its reminder, Orbit's first one four weeks late.
             (49, (self.pay, ("dune_1", None))),
             (46, (self.pay, ("kestrel_2", None))),
             (80, (self.pay, ("quarry_1", None))),
             (74, (self.pay, ("helios_1", None))),
             (30, (self.pay, ("maple_1", None))),
+            (61, (self.pay, ("orbit_0", None))),
             # Ferro pays part of its first invoice.
             (15, (self.pay, ("ferro_1", 2000.0))),
             # Helios returns goods: a credit note, left open (deducted from the claim).
