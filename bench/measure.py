@@ -818,6 +818,27 @@ def odoo_bin(args, db, addons_path, *extra):
     )
 
 
+def repeat_probe(args):
+    """``args.runs`` runs of one probe, each on a fresh copy (letters: with
+    a server for the styles), printed as they come, then the medians."""
+    template, db = f"dr_bench_{args.size}", f"dr_bench_{args.size}_{args.kind}"
+    samples = []
+    for _n in range(args.runs):
+        copy_db(template, db)
+        if args.kind == "letters":
+            with odoo_server(args, db, args.addons_path) as url:
+                sample = probe(args, "letters", db, args.addons_path, url=url)
+            sample["per_second"] = sample["letters"] / sample["seconds"]
+            sample["bytes_per_letter"] = sample["bytes"] / sample["letters"]
+        else:
+            sample = probe(args, args.kind, db, args.addons_path)
+        samples.append(sample)
+        log(f"  {args.size} {args.kind}: {sample}")
+    drop_db(db)
+    keys = [key for key, value in samples[0].items() if isinstance(value, float)]
+    log(f"  median of {args.runs}: " + ", ".join(f"{k} {median_of(samples, k):.3f}" for k in keys))
+
+
 def median_of(samples, key):
     return statistics.median(sample[key] for sample in samples)
 
@@ -1233,9 +1254,18 @@ def main():
     one.add_argument("--db", required=True)
     one.add_argument("--addons-path", required=True)
     one.add_argument("--day", type=int, default=0)
+    again = sub.add_parser("repeat", help="one probe on fresh copies of a size's template")
+    again.add_argument("kind", choices=["letters", "interest", "ours_escalation"])
+    again.add_argument("--size", default="medium")
+    again.add_argument("--runs", type=int, default=3)
+    again.add_argument("--addons-path", required=True)
+    again.add_argument("--odoo-src", required=True)
     args = parser.parse_args()
     if args.command == "probe":
         probe_main(args)
+        return
+    if args.command == "repeat":
+        repeat_probe(args)
         return
     # The tables are written as the figures come (sizes done so far, then
     # the sending, the slowest), so that a stopped run leaves what it measured.

@@ -9,6 +9,9 @@
 #       BENCH_RUNS=<n> runs per figure (default 3); BENCH_OUT=<file>;
 #       BENCH_SEND=<n> email communications sent per run (default 50),
 #       BENCH_SEND_RUNS=<n> runs of it (default 1), BENCH_SEND_SIZES="medium".
+#   scripts/bench.sh repeat letters|interest [SIZE] [RUNS]
+#       One figure again (letters per second; interest and compensation of
+#       every overdue item), on fresh copies, printed with its median.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 setup_all
@@ -89,8 +92,17 @@ case "${1:-}" in
             --odoo-src "$ODOO_SRC" --send-count "${BENCH_SEND:-50}" \
             --send-runs "${BENCH_SEND_RUNS:-1}" --send-sizes ${BENCH_SEND_SIZES:-medium}
         ;;
+    repeat)
+        # scripts/bench.sh repeat letters|interest|ours_escalation [SIZE] [RUNS]: one figure
+        # again, on fresh copies of the size's template, without the rest.
+        kind="${2:?usage: scripts/bench.sh repeat letters|interest|ours_escalation [SIZE] [RUNS]}"
+        size="${3:-medium}"
+        build "$size" && refresh "$size"
+        "$PY" "$REPO_DIR/bench/measure.py" repeat "$kind" --size "$size" --runs "${4:-3}" \
+            --addons-path "$ODOO_SRC/addons,$REPO_DIR" --odoo-src "$ODOO_SRC"
+        ;;
     *)
-        echo "usage: scripts/bench.sh build SIZE | measure [SIZE...]" >&2
+        echo "usage: scripts/bench.sh build SIZE | measure [SIZE...] | repeat KIND [SIZE] [RUNS]" >&2
         exit 2
         ;;
 esac
