@@ -54,6 +54,34 @@ for case in env["debt.recovery.case"].search([]):
         else:
             report["stages"][case.partner_id.name] = kind
 
+# Each move of a case onto a stage is logged on the day of what made it.
+stage_field = env["ir.model.fields"]._get("debt.recovery.case", "stage_id")
+report["tracking_days"] = []
+for case in env["debt.recovery.case"].search([("partner_id", "in", customers.ids)]):
+    made_on = {}
+    for comm in Comm.search([("case_id", "=", case.id), ("state", "=", "sent")]):
+        made_on.setdefault(comm.level_id.stage_id.kind, set()).add(comm.date_sent)
+    for plan in env["debt.recovery.plan"].search([("partner_id", "=", case.partner_id.id)]):
+        made_on.setdefault("payment_plan", set()).add(plan.date_agreement)
+    for record, kind in (
+        ("debt.recovery.dispute", "disputed"),
+        ("debt.recovery.promise", "promise"),
+    ):
+        for rec in env[record].search([("partner_id", "=", case.partner_id.id)]):
+            made_on.setdefault(kind, set()).add(rec.date)
+    values = env["mail.tracking.value"].search(
+        [
+            ("mail_message_id.model", "=", case._name),
+            ("mail_message_id.res_id", "=", case.id),
+            ("field_id", "=", stage_field.id),
+        ]
+    )
+    for value in values:
+        stage = env["debt.recovery.stage"].search([("name", "=", value.new_value_char)], limit=1)
+        day = fields.Date.to_date(value.mail_message_id.date)
+        if stage.kind in made_on and day not in made_on[stage.kind]:
+            report["tracking_days"].append(f"{case.partner_id.name}: {stage.kind} on {day}")
+
 comms = Comm.search([])
 sent = comms.filtered(lambda c: c.state == "sent")
 report["comms"] = len(comms)

@@ -108,6 +108,7 @@ def test_install_with_demo_data(scratch_db):
     # ladder stage the communication of that stage that left, New nothing sent.
     assert report["not_sent"] == [], report["not_sent"]
     assert report["mismatch"] == [], report["mismatch"]
+    assert report["tracking_days"] == [], report["tracking_days"]
     assert report["stages"] == {
         "Dune Logistics": "current",
         "Ferro Construct": "reminder",

@@ -350,8 +350,14 @@ class _Story:
         self.at(date, time(10, 0))
         for method, argument in self.by_day.get(offset, []):
             method(argument)
+            self.at(date, time(10, 0))
 
     def at(self, date, moment):
+        """Move the clock on, once what was done before is written as its
+        transaction would be at its commit (the tracking messages too, so
+        that they carry the time of what they track)."""
+        self.env.flush_all()
+        self.env.cr.flush()
         self.frozen.move_to(datetime.combine(date, moment))
 
     def communication_count(self):
