@@ -119,6 +119,22 @@ class ResPartner(models.Model):
         help="What is overdue less the open credits (credit notes, unapplied payments, "
         "advances) in the same currency, as the reminders claim it.",
     )
+    debt_interest_accrued = fields.Monetary(
+        string="Late-Payment Interest",
+        compute="_compute_debt_late_payment",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+        help="Statutory late-payment interest accrued on the customer's late invoices "
+        "in this company, not yet charged or waived (company currency).",
+    )
+    debt_compensation_due = fields.Monetary(
+        string="Recovery Compensation",
+        compute="_compute_debt_late_payment",
+        currency_field="debt_currency_id",
+        groups=ACCOUNT_GROUPS,
+        help="Fixed compensation for recovery costs of the late invoices, not yet "
+        "charged or waived (company currency).",
+    )
     debt_amount_credit = fields.Monetary(
         string="Open Credits",
         compute="_compute_debt_amounts",
@@ -459,6 +475,26 @@ class ResPartner(models.Model):
             raise ValidationError(
                 self.env._("The contract late-payment rate must be a finite number.")
             )
+
+    @api.depends_context("company")
+    def _compute_debt_late_payment(self):
+        """The customer's late-payment interest and compensation in the
+        current company: its cases' figures (one pass for all)."""
+        company = self.env.company
+        cases = self.env["debt.recovery.case"].search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("company_id", "=", company.id),
+                ("is_closed", "=", False),
+            ]
+        )
+        figures = {
+            case.partner_id: (case.amount_interest, case.amount_compensation) for case in cases
+        }
+        for partner in self:
+            interest, compensation = figures.get(partner.commercial_partner_id, (0.0, 0.0))
+            partner.debt_interest_accrued = interest
+            partner.debt_compensation_due = compensation
 
     @api.constrains("debt_contract_rate")
     def _check_debt_contract_rate(self):

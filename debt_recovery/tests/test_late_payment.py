@@ -346,3 +346,8 @@ class TestLatePaymentCharges(DebtRecoveryCommon):
         self.case.invalidate_recordset()
         self.assertEqual(self.case.amount_interest, 0.0)
         self.assertEqual(self.case.amount_compensation, 0.0)
+
+    def test_customer_shows_what_is_owed(self):
+        customer = self.customer.with_company(self.company)
+        self.assertAlmostEqual(customer.debt_interest_accrued, 13.15)
+        self.assertEqual(customer.debt_compensation_due, 40.0)
