@@ -724,6 +724,7 @@ class DebtRecoveryCommunication(models.Model):
             "plan": self.env._("in a payment plan"),
             "promise": self.env._("promised"),
             "excluded": self.env._("excluded from reminders"),
+            "time_barred": self.env._("time-barred"),
         }
 
     def _current_credits(self):
@@ -815,6 +816,9 @@ class DebtRecoveryCommunication(models.Model):
             return "promise"
         if item.move_id.debt_no_reminder:
             return "excluded"
+        # A claim past its limitation date is never claimed as enforceable.
+        if item.debt_time_barred:
+            return "time_barred"
         return None
 
     def _cancel(self, reason):

@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import BaseCase, Form, tagged
@@ -392,3 +393,22 @@ class TestLimitation(DebtRecoveryCommon):
         self.assertFalse(self.Case.search(domain))
         with self.assertRaises(UserError):
             AccountMoveLine.search([("debt_limitation_date", "like", "2020")])
+
+    def test_queued_communication_of_an_item_time_barred_since_is_cancelled(self):
+        """A communication queued the day before an item's limitation date
+        does not claim it the day after: nothing is sent, the reason says
+        why."""
+        due = self.today + relativedelta(days=1, years=-5)
+        invoice = self._invoice(self.customer, 500.0, days_late=(self.today - due).days)
+        self.assertFalse(self._item(invoice).debt_time_barred)
+        Communication = self.env["debt.recovery.communication"]
+        Communication._run_escalation(self.company, send=False)
+        comm = Communication.search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(comm.state, "queued")
+        with freeze_time(self.today + relativedelta(days=2)):
+            comm.invalidate_recordset()
+            self._item(invoice).invalidate_recordset()
+            comm._send()
+        self.assertEqual(comm.state, "cancelled")
+        self.assertIn("time-barred", comm.cancel_reason)
+        self.assertFalse(comm.mail_message_id)
