@@ -581,6 +581,26 @@ class DebtRecoveryCommunication(models.Model):
         self.write({"state": "sent", "date_sent": self.date_sent or today})
         self._log_on_customer()
         self.case_id._escalate_stage(self.level_id.stage_id)
+        self._charge_on_leaving()
+
+    def _charge_on_leaving(self):
+        """A level that charges interest and costs charges them as its
+        communication leaves. A charge that cannot be made (nothing accrued,
+        no income account, a locked period) is noted on the case and holds
+        nothing back."""
+        for comm in self.filtered(lambda c: c.level_id.charge_late_payment and c.case_id):
+            try:
+                with self.env.cr.savepoint():
+                    # sudo: the level's setting decides, not the sender's rights.
+                    self.env["debt.recovery.charge"].sudo()._debt_charge_case(comm.case_id)
+            except UserError as error:
+                comm.case_id.message_post(
+                    body=self.env._(
+                        "Interest and costs not charged with %(level)s: %(reason)s",
+                        level=comm.level_id.name,
+                        reason=error.args[0],
+                    )
+                )
 
     def _mark_failed(self, error):
         self.ensure_one()
@@ -865,6 +885,7 @@ class DebtRecoveryCommunication(models.Model):
             for comm in leaving:
                 comm._log_on_customer()
                 comm.case_id._escalate_stage(comm.level_id.stage_id)
+            leaving._charge_on_leaving()
         # Emailed before, printed now: the letter leaves today, so it is
         # checked today; the email's PDF stays the record of the email.
         emailed = self.filtered(

@@ -81,6 +81,11 @@ class DebtRecoveryLevel(models.Model):
         help="The letter asks for payment by this many days after the day it leaves, "
         "printed as a date (0: no deadline).",
     )
+    charge_late_payment = fields.Boolean(
+        string="Charge Interest and Costs",
+        help="When a communication of this level leaves, the late-payment interest, "
+        "compensation and fees accrued are charged to the customer (one invoice).",
+    )
     legal_notice = fields.Boolean(
         string="Statutory Notice",
         help="The letter states the late-payment law of the company's country: the "

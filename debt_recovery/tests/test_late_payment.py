@@ -351,3 +351,35 @@ class TestLatePaymentCharges(DebtRecoveryCommon):
         customer = self.customer.with_company(self.company)
         self.assertAlmostEqual(customer.debt_interest_accrued, 13.15)
         self.assertEqual(customer.debt_compensation_due, 40.0)
+
+    def test_level_charges_as_it_leaves(self):
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
+        policy.escalation_mode = "age"
+        notice = policy.level_ids.filtered(lambda level: level.days == 35)
+        notice.charge_late_payment = True
+        self.customer.email = "ap@late-payer.example.com"
+        self.env["debt.recovery.communication"]._run_escalation(self.company)
+        comm = self.env["debt.recovery.communication"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(comm.level_id, notice)
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(self.case.charge_ids.state, "posted")
+        self.assertAlmostEqual(self.case.charge_ids.amount_total, 53.15)
+
+    def test_level_charge_refused_is_noted_and_the_letter_leaves(self):
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
+        policy.escalation_mode = "age"
+        policy.level_ids.filtered(lambda level: level.days == 35).charge_late_payment = True
+        self.customer.email = "ap@late-payer.example.com"
+        self.company.fiscalyear_lock_date = self.today
+        self.env["debt.recovery.communication"]._run_escalation(self.company)
+        comm = self.env["debt.recovery.communication"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertEqual(comm.state, "sent")
+        self.assertFalse(self.case.charge_ids)
+        self.assertTrue(
+            any("not charged" in message.body for message in self.case.message_ids),
+            self.case.message_ids.mapped("body"),
+        )
