@@ -196,6 +196,16 @@ class DebtRecoveryDemo(models.AbstractModel):
         )
 
     @api.model
+    def _debt_demo_collector(self):
+        """Marc Demo, Odoo's demo user, made a Recovery User: the collector."""
+        user = self.env.ref("base.user_demo", raise_if_not_found=False)
+        if user:
+            group = self.env.ref("debt_recovery.group_debt_recovery_user")
+            # sudo: the demo's users and their groups, set up as an administrator does.
+            user.sudo().write({"groups_id": [Command.link(group.id)]})
+        return user
+
+    @api.model
     def _debt_demo_currency(self, today):
         """Euros, at a rate of the last months (invoices in euros convert)."""
         eur = self.env.ref("base.EUR")
@@ -277,6 +287,7 @@ class _Story:
         self.invoices = {}
         self.eur = self.env.ref("base.EUR")
         self.mail_sink = _MailSink()
+        self.collector = demo._debt_demo_collector()
         by_day = {}
         for key, (_customer, _amount, _eur, invoiced, _due) in INVOICES.items():
             by_day.setdefault(invoiced, []).append((self.post_invoice, key))
@@ -347,6 +358,8 @@ class _Story:
                 self.at(date, time(4, 0))
                 system["debt.recovery.communication"]._cron_send_queued()
                 self.deliver_emails()
+        self.at(date, time(9, 0))
+        self.assign_collector()
         self.at(date, time(10, 0))
         for method, argument in self.by_day.get(offset, []):
             method(argument)
@@ -362,6 +375,21 @@ class _Story:
 
     def communication_count(self):
         return self.env["debt.recovery.communication"].search_count([])
+
+    def assign_collector(self):
+        """The credit manager gives each new case of the story to the
+        collector, Marc Demo (who signs its letters)."""
+        if not self.collector:
+            return
+        cases = self.env["debt.recovery.case"].search(
+            [
+                ("partner_id", "in", [customer.id for customer in self.customers.values()]),
+                ("user_id", "=", False),
+                ("is_closed", "=", False),
+            ]
+        )
+        if cases:
+            cases.write({"user_id": self.collector.id})
 
     # === INVOICES AND PAYMENTS === #
     def post_invoice(self, key):
