@@ -133,10 +133,9 @@ class TestLatePayment(BaseCase):
         )
 
 
-@tagged("post_install", "-at_install")
-class TestLatePaymentItems(DebtRecoveryCommon):
-    """The journal items' interest and compensation, from their payments
-    and the reference rates on record."""
+class FrenchLawCommon(DebtRecoveryCommon):
+    """A French company, and one ECB rate (2 %) for the whole period: French
+    late-payment interest is 12 % a year throughout."""
 
     @classmethod
     def setUpClass(cls):
@@ -144,8 +143,17 @@ class TestLatePaymentItems(DebtRecoveryCommon):
         cls.company.country_id = cls.env.ref("base.fr")
         Rate = cls.env["debt.recovery.reference.rate"]
         Rate.search([]).unlink()
-        # One ECB rate for the whole period: France is this + 10 points.
         Rate.create({"kind": "ecb_mro", "date_from": cls.today - timedelta(days=1000), "rate": 2.0})
+
+
+@tagged("post_install", "-at_install")
+class TestLatePaymentItems(FrenchLawCommon):
+    """The journal items' interest and compensation, from their payments
+    and the reference rates on record."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True
 
@@ -234,16 +242,12 @@ class TestLatePaymentItems(DebtRecoveryCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestLatePaymentCharges(DebtRecoveryCommon):
+class TestLatePaymentCharges(FrenchLawCommon):
     """Charging a case's interest and costs: posted once, never twice."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.country_id = cls.env.ref("base.fr")
-        Rate = cls.env["debt.recovery.reference.rate"]
-        Rate.search([]).unlink()
-        Rate.create({"kind": "ecb_mro", "date_from": cls.today - timedelta(days=1000), "rate": 2.0})
         cls.invoice = cls._invoice(cls.customer, 1000.0, days_late=40)
         cls.item = cls.invoice.line_ids.filtered(
             lambda line: line.account_type == "asset_receivable"
