@@ -205,8 +205,25 @@ class Chromium:
         self.wait_for("!document.querySelector('.o_loading_indicator, .o_blockUI')")
         time.sleep(1.5)
 
-    def screenshot(self, path):
-        data = self.send("Page.captureScreenshot", format="png")["data"]
+    def screenshot(self, path, content=None):
+        """Save the page; with ``content`` (a CSS selector), only down to the
+        lowest of its elements (no empty screen below)."""
+        params = {}
+        if content:
+            bottom = self.evaluate(
+                f"Math.max(...[...document.querySelectorAll({json.dumps(content)})]"
+                ".map(e => e.getBoundingClientRect().bottom))"
+            )
+            metrics = self.send("Page.getLayoutMetrics")["cssVisualViewport"]
+            height = min(metrics["clientHeight"], bottom + 24)
+            params["clip"] = {
+                "x": 0,
+                "y": 0,
+                "width": metrics["clientWidth"],
+                "height": height,
+                "scale": 1,
+            }
+        data = self.send("Page.captureScreenshot", format="png", **params)["data"]
         with open(path, "wb") as file:
             file.write(base64.b64decode(data))
         optimise(path)
@@ -296,7 +313,9 @@ def main():
                 f"{url}/odoo/action-debt_recovery.debt_recovery_case_action",
                 "document.querySelectorAll('.o_kanban_record').length > 3",
             )
-            browser.screenshot(os.path.join(args.out, "screenshot_board.png"))
+            browser.screenshot(
+                os.path.join(args.out, "screenshot_board.png"), content=".o_kanban_record"
+            )
             browser.viewport(1)
 
             browser.goto(
