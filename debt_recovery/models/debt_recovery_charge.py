@@ -115,14 +115,18 @@ class DebtRecoveryCharge(models.Model):
                 ("partner_id", "=", customer.id),
                 ("company_id", "=", case.company_id.id),
                 ("state", "=", "sent"),
+                "|",
                 ("level_id.fee_amount", ">", 0),
+                ("level_id.fee_percent", ">", 0),
                 ("id", "not in", charged.communication_id.ids),
             ]
         )
         for comm in communications:
-            lines[comm.company_id.currency_id].append(
-                {"communication_id": comm.id, "kind": "fee", "amount": comm.level_id.fee_amount}
-            )
+            fee = comm._level_fee()
+            if not comm.company_id.currency_id.is_zero(fee):
+                lines[comm.company_id.currency_id].append(
+                    {"communication_id": comm.id, "kind": "fee", "amount": fee}
+                )
         return lines
 
     @api.model

@@ -1176,6 +1176,15 @@ class DebtRecoveryCommunication(models.Model):
             date=format_date(self.env, credit.date),
         )
 
+    def _level_fee(self):
+        """The fee of this communication's level, in company currency."""
+        self.ensure_one()
+        company = self.company_id
+        claimed = self.currency_id._convert(
+            self.amount_total, company.currency_id, company, self.date_sent or self.date
+        )
+        return self.level_id._fee_for(claimed)
+
     def _late_payment_rule(self):
         """The late-payment law the letter states: its policy's, by default
         the company's country's (``none``: the policy claims nothing)."""
@@ -1208,7 +1217,7 @@ class DebtRecoveryCommunication(models.Model):
             "rows": rows,
             "interest": sum(row["interest"] for row in rows),
             "compensation": sum(row["compensation"] for row in rows),
-            "fee": self.level_id.fee_amount,
+            "fee": self._level_fee(),
         }
 
     def _disputed_lines(self):

@@ -63,6 +63,22 @@ class DebtRecoveryLevel(models.Model):
         currency_field="currency_id",
         help="Fee charged for this level, in company currency.",
     )
+    fee_percent = fields.Float(
+        string="Fee (% of the Amount Claimed)",
+        digits=(5, 2),
+        help="A fee in percent of the net amount the communication claims, added to "
+        "the fixed fee, within the minimum and maximum below.",
+    )
+    fee_min = fields.Monetary(
+        string="Minimum Fee",
+        currency_field="currency_id",
+        help="With a percentage: the fee is at least this (company currency).",
+    )
+    fee_max = fields.Monetary(
+        string="Maximum Fee",
+        currency_field="currency_id",
+        help="With a percentage: the fee is at most this (0: no maximum).",
+    )
     min_amount = fields.Monetary(
         string="Minimum Overdue Amount",
         currency_field="currency_id",
@@ -118,7 +134,15 @@ class DebtRecoveryLevel(models.Model):
                 )
 
     @api.constrains(
-        "name", "fee_amount", "min_amount", "min_days_since_previous", "days", "payment_days"
+        "name",
+        "fee_amount",
+        "fee_percent",
+        "fee_min",
+        "fee_max",
+        "min_amount",
+        "min_days_since_previous",
+        "days",
+        "payment_days",
     )
     def _check_amounts(self):
         for level in self:
@@ -137,6 +161,21 @@ class DebtRecoveryLevel(models.Model):
                         "%(max)s days.",
                         level=level.name,
                         max=MAX_DAYS,
+                    )
+                )
+            if not 0 <= level.fee_percent <= 100 or level.fee_min < 0 or level.fee_max < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The fee of the level %(level)s: a percentage between 0 and 100, "
+                        "a minimum and a maximum that are not negative.",
+                        level=level.name,
+                    )
+                )
+            if level.fee_max and level.fee_max < level.fee_min:
+                raise ValidationError(
+                    self.env._(
+                        "The maximum fee of the level %(level)s is below its minimum.",
+                        level=level.name,
                     )
                 )
             if level.fee_amount < 0 or level.min_amount < 0:
@@ -163,3 +202,18 @@ class DebtRecoveryLevel(models.Model):
                         policy=policy.display_name,
                     )
                 )
+
+    # === BUSINESS METHODS === #
+    def _fee_for(self, claimed):
+        """The level's fee for a communication claiming ``claimed`` (company
+        currency): the fixed fee plus the percentage, the latter within the
+        minimum and the maximum."""
+        self.ensure_one()
+        fee = self.fee_amount
+        if self.fee_percent:
+            share = max(claimed, 0.0) * self.fee_percent / 100.0
+            share = max(share, self.fee_min)
+            if self.fee_max:
+                share = min(share, self.fee_max)
+            fee += share
+        return self.currency_id.round(fee)

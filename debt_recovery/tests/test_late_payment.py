@@ -387,3 +387,25 @@ class TestLatePaymentCharges(FrenchLawCommon):
             any("not charged" in message.body for message in self.case.message_ids),
             self.case.message_ids.mapped("body"),
         )
+
+    def test_level_fee_fixed_or_percentage_within_bounds(self):
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
+        level = policy.level_ids.filtered(lambda lv: lv.days == 35)
+        level.write({"fee_amount": 0.0, "fee_percent": 5.0, "fee_min": 10.0, "fee_max": 100.0})
+        self.assertEqual(level._fee_for(1000.0), 50.0)
+        self.assertEqual(level._fee_for(100.0), 10.0, "The minimum.")
+        self.assertEqual(level._fee_for(10000.0), 100.0, "The maximum.")
+        level.write({"fee_amount": 15.0, "fee_max": 0.0})
+        self.assertEqual(level._fee_for(10000.0), 515.0, "Fixed fee plus an unbounded share.")
+        for bad in ({"fee_percent": 101.0}, {"fee_min": -1.0}, {"fee_max": 5.0, "fee_min": 10.0}):
+            with self.assertRaises(ValidationError):
+                level.write(bad)
+        # Sent at that level, charged with the rest, once.
+        policy.escalation_mode = "age"
+        self.customer.email = "ap@late-payer.example.com"
+        level.write({"fee_amount": 0.0, "fee_max": 0.0, "fee_min": 0.0, "fee_percent": 2.0})
+        self.env["debt.recovery.communication"]._run_escalation(self.company)
+        self.case.action_charge_late_payment()
+        fee = self.case.charge_ids.line_ids.filtered(lambda line: line.kind == "fee")
+        self.assertEqual(fee.amount, 20.0, "2 % of the 1,000 claimed.")
+        self.assertIn(level.name, fee.charge_id.move_id.invoice_line_ids[-1].name)
