@@ -137,6 +137,7 @@ report["risks"] = env["debt.recovery.risk"].search_count(demo_domain)
 customers = env["res.partner"].search(
     [("email", "=like", "%.example.com"), ("is_company", "=", True)]
 )
+report["limits"] = customers.filtered(lambda p: p.credit_limit > 0).mapped("name")
 report["addresses"] = all(p.street and p.zip and p.city and p.country_id for p in customers)
 
 # The French and German customers' letters, in their language: the PDF's text.

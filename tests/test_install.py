@@ -138,6 +138,7 @@ def test_install_with_demo_data(scratch_db):
     assert report["calls"] >= 3
     assert report["risks"] >= 9
     assert report["addresses"]
+    assert report["limits"] == ["Ferro Construct"], "one limit; the others show No limit"
     # name, title in the customer's language, postal code, title translated
     assert report["letters"] == {
         "fr_FR": ["Helios Retail SARL", True, True, True],

@@ -306,6 +306,8 @@ class _Story:
             (74, (self.pay, ("helios_1", None))),
             (30, (self.pay, ("maple_1", None))),
             (61, (self.pay, ("orbit_0", None))),
+            # The credit manager gives Ferro a credit limit (the others have none).
+            (65, (self.credit_limit, ("ferro", 10000.0))),
             # Ferro pays part of its first invoice.
             (15, (self.pay, ("ferro_1", 2000.0))),
             # Helios returns goods: a credit note, left open (deducted from the claim).
@@ -390,6 +392,13 @@ class _Story:
         )
         if cases:
             cases.write({"user_id": self.collector.id})
+
+    def credit_limit(self, args):
+        """A credit limit set by the Recovery Manager, with its reason."""
+        customer, limit = args
+        self.customers[customer]._debt_set_credit_limit(
+            limit, "Agreed by the credit committee after the first orders."
+        )
 
     # === INVOICES AND PAYMENTS === #
     def post_invoice(self, key):
