@@ -247,6 +247,17 @@ class DebtRecoveryCharge(models.Model):
         )
         return waivers
 
+    def action_open_reverse(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "debt.recovery.charge.waive",
+            "views": [[False, "form"]],
+            "target": "new",
+            "name": self.env._("Reverse a Charge"),
+            "context": {"default_case_id": self.case_id.id, "default_charge_id": self.id},
+        }
+
     def action_reverse(self, reason=None):
         """A credit note cancels a charge's invoice; its periods stay
         consumed (charging again would charge them twice)."""

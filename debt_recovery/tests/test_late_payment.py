@@ -409,3 +409,17 @@ class TestLatePaymentCharges(FrenchLawCommon):
         fee = self.case.charge_ids.line_ids.filtered(lambda line: line.kind == "fee")
         self.assertEqual(fee.amount, 20.0, "2 % of the 1,000 claimed.")
         self.assertIn(level.name, fee.charge_id.move_id.invoice_line_ids[-1].name)
+
+    def test_reverse_from_the_charge(self):
+        self.case.action_charge_late_payment()
+        charge = self.case.charge_ids
+        action = charge.action_open_reverse()
+        wizard = (
+            self.env["debt.recovery.charge.waive"]
+            .with_user(self.manager)
+            .with_context(action["context"])
+            .create({"reason": "Agreed with the customer"})
+        )
+        self.assertEqual(wizard.charge_id, charge)
+        wizard.action_confirm()
+        self.assertEqual(charge.state, "reversed")
