@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, formatLang
 
 from .account_move import credit_hold_exempt
 
@@ -92,7 +92,10 @@ class DebtRecoveryCharge(models.Model):
             if not figure:
                 continue
             if not item.currency_id.is_zero(figure.interest):
-                rates = " / ".join(f"{rate:.2f} %" for _day, rate in figure.accrual.rates)
+                rates = " / ".join(
+                    f"{formatLang(self.env, rate, digits=2)} %"
+                    for _day, rate in figure.accrual.rates
+                )
                 lines[item.currency_id].append(
                     {
                         "item_id": item.id,

@@ -10,7 +10,7 @@ from reportlab.pdfgen import canvas
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL, format_amount, format_date, formatLang
 from odoo.tools.pdf import PdfFileReader, PdfFileWriter, merge_pdf
 
 from .debt_recovery_escalation import LADDER_KINDS, NO_CREDITS
@@ -1208,7 +1208,10 @@ class DebtRecoveryCommunication(models.Model):
                 {
                     "name": item.move_id.name,
                     "date_from": figure.accrual.date_from,
-                    "rates": " / ".join(f"{rate:.2f} %" for _day, rate in figure.accrual.rates),
+                    "rates": " / ".join(
+                        f"{formatLang(self.env, rate, digits=2)} %"
+                        for _day, rate in figure.accrual.rates
+                    ),
                     "interest": figure.interest,
                     "compensation": figure.compensation,
                 }
