@@ -417,7 +417,7 @@ class TestLatePaymentCharges(FrenchLawCommon):
         wizard = (
             self.env["debt.recovery.charge.waive"]
             .with_user(self.manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "Agreed with the customer"})
         )
         self.assertEqual(wizard.charge_id, charge)
