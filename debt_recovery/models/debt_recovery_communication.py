@@ -310,13 +310,16 @@ class DebtRecoveryCommunication(models.Model):
 
     @api.depends("partner_id", "company_id", "date", "date_sent")
     def _compute_previous_reminder_ids(self):
-        """One read for all: the written reminders that really left (email
-        sent, or letter printed) for the same customers, before each one."""
+        """One read for all: the written reminders of overdue invoices that
+        really left (email sent, or letter printed) for the same customers,
+        before each one (a courtesy reminder, sent before a due date, is not
+        a reminder of a late payment)."""
         earlier = self.search(
             [
                 ("partner_id", "in", self.partner_id.ids),
                 ("company_id", "in", self.company_id.ids),
                 ("state", "=", "sent"),
+                ("level_id.days", ">", 0),
                 "|",
                 ("channel_email", "=", True),
                 ("letter_state", "=", "printed"),

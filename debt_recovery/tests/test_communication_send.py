@@ -377,6 +377,21 @@ class TestCommunicationSend(DebtRecoveryCommon):
         self.assertIn(self.friendly.letter_title, history)
         self.assertIn(comm.date_sent.strftime("%m/%d/%Y"), history)
 
+    def test_courtesy_reminder_is_no_earlier_reminder(self):
+        """A courtesy reminder (before the due date) is not named as an
+        earlier reminder of a late payment."""
+        invoice = self._invoice(self.customer, 100.0, days_late=-2)
+        self._run()
+        courtesy = self._comm()
+        self.assertEqual(courtesy.state, "sent")
+        self.assertLessEqual(courtesy.level_id.days, 0)
+        with freeze_time(self.today + timedelta(days=10)):
+            self._run()
+            reminder = self._comm() - courtesy
+            self.assertEqual(reminder.line_ids.move_id, invoice)
+            self.assertGreater(reminder.level_id.days, 0)
+            self.assertFalse(reminder.previous_reminder_ids)
+
     # --- one failure stops only itself --- #
     def _broken_policy(self):
         broken = self.env["mail.template"].create(
