@@ -251,15 +251,12 @@ class DebtRecoveryCharge(models.Model):
         return waivers
 
     def action_open_reverse(self):
+        """The case's waive-or-reverse dialog, with this charge chosen."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "debt.recovery.charge.waive",
-            "views": [[False, "form"]],
-            "target": "new",
-            "name": self.env._("Reverse a Charge"),
-            "context": {"default_case_id": self.case_id.id, "default_charge_id": self.id},
-        }
+        action = self.case_id.action_open_charge_waive()
+        action["context"] = {**action["context"], "default_charge_id": self.id}
+        action["name"] = self.env._("Reverse a Charge")
+        return action
 
     def action_reverse(self, reason=None):
         """A credit note cancels a charge's invoice; its periods stay
