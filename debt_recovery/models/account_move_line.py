@@ -40,7 +40,7 @@ class Limitation:
     events: tuple
 
 
-class _Money:
+class LateMoney:
     """Rounding and conversions of the late-payment figures, each currency
     and rate looked up once."""
 
@@ -293,7 +293,7 @@ class AccountMoveLine(models.Model):
             payments[line_id].append((day, amount))
         table = self.env["debt.recovery.reference.rate"]._debt_rate_table()
         settings = self._debt_late_payment_settings(rows)
-        money = _Money(self.env, today)
+        money = LateMoney(self.env, today)
         figures = {}
         compensated = set()
         for line_id, due, amount, currency_id, company_id, move_id, total, _p, _c in rows:
@@ -442,7 +442,9 @@ class AccountMoveLine(models.Model):
         rows = []
         for line in items:
             company = line.company_id
-            customer = line.partner_id.commercial_partner_id
+            # The customer's policy is the company's own (company-dependent),
+            # as _debt_late_payment_settings reads it.
+            customer = line.partner_id.commercial_partner_id.with_company(company)
             policy = line.move_id.debt_policy_id or customer.debt_policy_id or defaults.get(company)
             code = policy.interest_rule if policy else "company"
             if code in ("company", "none"):

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
 from ..tools import bulk_create, bulk_log_note
+from .account_move_line import LateMoney
 from .debt_recovery_stage import HOLD_KINDS, LADDER_KINDS, RECORD_HOLD_FIELDS
 from .debt_recovery_workflow_mixin import workflow_step
 
@@ -369,6 +370,8 @@ class DebtRecoveryCase(models.Model):
             ]
         )
         figures = items._debt_late_payment(today)
+        # Each conversion rate looked up once, not once an item.
+        money = LateMoney(self.env, today)
         totals = defaultdict(lambda: [0.0, 0.0])
         for item in items:
             figure = figures.get(item.id)
@@ -378,8 +381,8 @@ class DebtRecoveryCase(models.Model):
             company = item.company_id
             for index, amount in enumerate((figure.interest, figure.compensation)):
                 if amount:
-                    totals[key][index] += item.currency_id._convert(
-                        amount, company.currency_id, company, today
+                    totals[key][index] += money.convert(
+                        amount, item.currency_id, company.currency_id, company.id
                     )
         for case in cases:
             interest, compensation = totals[case.partner_id.id, case.company_id.id]
