@@ -2,7 +2,7 @@
     "name": "Debt Recovery",
     "summary": "Recover overdue customer debt: recovery cases, stages, "
     "a managers' board and the collector's view on the customer form",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-recovery/debt_recovery",
     "author": "debt_recovery developers",

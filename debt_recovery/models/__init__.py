@@ -3,6 +3,7 @@ from . import debt_recovery_workflow_mixin
 from . import debt_recovery_stage
 from . import debt_recovery_case
 from . import debt_recovery_policy
+from . import debt_recovery_reference_rate_kind
 from . import debt_recovery_reference_rate
 from . import debt_recovery_charge
 from . import debt_recovery_charge_line

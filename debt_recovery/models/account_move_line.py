@@ -8,11 +8,12 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from ..tools.late_payment import ONE_DAY, RULES, Accrual, accrue, compensation
+from ..tools.late_payment import ONE_DAY, Accrual, accrue, compensation
 from ..tools.limitation import (
     ACKNOWLEDGEMENT,
     PART_PAYMENT,
     SHORTEST_YEARS,
+    UNSIGNED_ACKNOWLEDGEMENT,
     WRITTEN_REMINDER,
     add_years,
     limitation_date,
@@ -49,14 +50,22 @@ class LateMoney:
         self.today = today
         self._currencies = {}
         self._rates = {}
-        self._codes = {
-            code: env.ref(f"base.{code}", raise_if_not_found=False) for code in ("EUR", "GBP")
-        }
+        self._codes = {}
 
     def currency(self, currency_id):
         if currency_id not in self._currencies:
             self._currencies[currency_id] = self.env["res.currency"].browse(currency_id)
         return self._currencies[currency_id]
+
+    def statute_currency(self, code):
+        """The currency named ``code`` (EUR, GBP: the statutes' sums)."""
+        if code not in self._codes:
+            self._codes[code] = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", code)], limit=1)
+            )
+        return self._codes[code]
 
     def round(self, amount, currency_id):
         return self.currency(currency_id).round(amount)
@@ -74,10 +83,10 @@ class LateMoney:
         """The fixed compensation of an invoice of ``invoice_total``, in its
         currency (the rule's sums are in EUR or GBP)."""
         currency = self.currency(currency_id)
-        legal = self._codes.get(rule.compensation_currency) or currency
-        amount = self.convert(invoice_total, currency, legal, company_id)
+        statutory = self.statute_currency(rule.compensation_currency) or currency
+        amount = self.convert(invoice_total, currency, statutory, company_id)
         fixed = compensation(rule, amount, consumer=consumer)
-        return currency.round(self.convert(fixed, legal, currency, company_id))
+        return currency.round(self.convert(fixed, statutory, currency, company_id))
 
 
 class AccountMoveLine(models.Model):
@@ -297,8 +306,7 @@ class AccountMoveLine(models.Model):
         figures = {}
         compensated = set()
         for line_id, due, amount, currency_id, company_id, move_id, total, _p, _c in rows:
-            code, consumer, contract_rate = settings[line_id]
-            rule = RULES.get(code)
+            rule, consumer, contract_rate = settings[line_id]
             if not rule:
                 continue
             interest_to = charged[line_id].get("interest")
@@ -320,7 +328,7 @@ class AccountMoveLine(models.Model):
                 if "compensation" not in charged[line_id]:
                     fixed = money.compensation(rule, total, currency_id, company_id, consumer)
             figures[line_id] = LatePayment(
-                rule=code,
+                rule=rule.code,
                 accrual=accrual,
                 interest=money.round(accrual.interest, currency_id),
                 compensation=fixed,
@@ -328,39 +336,51 @@ class AccountMoveLine(models.Model):
         return figures
 
     def _debt_late_payment_settings(self, rows):
-        """{item id: (rule code, consumer, contract rate)} of the rows of
-        ``_debt_late_payment``: the invoice's policy, else the customer's,
-        else the company's default; the customer's settings are read in
-        each company (company-dependent), a company's customers at once."""
-        companies = self.env["res.company"].browse({row[4] for row in rows})
-        defaults = self.env["debt.recovery.policy"]._get_company_defaults(companies)
+        """{item id: (late_payment.Rule or None, consumer, contract rate)} of
+        the rows of ``_debt_late_payment`` (``_debt_item_policies``)."""
+        policies = self._debt_item_policies([(row[0], row[4], row[8], row[7]) for row in rows])
+        rules = {}
+        result = {}
+        for line_id, (policy, company, customer) in policies.items():
+            if (policy, company) not in rules:
+                rules[policy, company] = policy._debt_late_payment_rule(company)
+            result[line_id] = (
+                rules[policy, company],
+                not customer.is_company,
+                customer.debt_contract_rate or None,
+            )
+        return result
+
+    @api.model
+    def _debt_item_policies(self, rows):
+        """{item id: (policy, company, customer)} of ``rows``: ``[(item id,
+        company id, customer id, invoice policy id)]``. The policy is the
+        invoice's, else the customer's, else the company's default (the
+        customer's is company-dependent: read in each company, a company's
+        customers at once); the customer is read in the item's company."""
+        Policy = self.env["debt.recovery.policy"]
+        companies = self.env["res.company"].browse({row[1] for row in rows})
+        defaults = Policy._get_company_defaults(companies)
         by_company = defaultdict(set)
-        for row in rows:
-            by_company[row[4]].add(row[8])
+        for _line_id, company_id, customer_id, _policy_id in rows:
+            by_company[company_id].add(customer_id)
         customers = {}
         for company in companies:
             for customer in (
                 self.env["res.partner"].with_company(company).browse(by_company[company.id])
             ):
-                customers[customer.id, company.id] = (
-                    customer.debt_policy_id,
-                    not customer.is_company,
-                    customer.debt_contract_rate or None,
-                )
-        policies = self.env["debt.recovery.policy"].browse({row[7] for row in rows if row[7]})
-        invoice_rules = {policy.id: policy.interest_rule for policy in policies}
+                customers[customer.id, company.id] = customer
+        invoice_policies = Policy.browse({row[3] for row in rows if row[3]})
         result = {}
-        for line_id, _d, _a, _c, company_id, _m, _t, policy_id, customer_id in rows:
+        for line_id, company_id, customer_id, policy_id in rows:
             company = companies.browse(company_id)
-            customer_policy, consumer, contract_rate = customers[customer_id, company_id]
-            if policy_id:
-                code = invoice_rules[policy_id]
-            else:
-                policy = customer_policy or defaults.get(company)
-                code = policy.interest_rule if policy else "company"
-            if code == "company":
-                code = company._debt_jurisdiction()
-            result[line_id] = (code, consumer, contract_rate)
+            customer = customers[customer_id, company_id]
+            policy = (
+                invoice_policies.browse(policy_id)
+                if policy_id
+                else customer.debt_policy_id or defaults.get(company, Policy)
+            )
+            result[line_id] = (policy, company, customer)
         return result
 
     def _search_debt_limitation_date(self, operator, value):
@@ -438,18 +458,21 @@ class AccountMoveLine(models.Model):
         )
         if not items:
             return {}
-        defaults = self.env["debt.recovery.policy"]._get_company_defaults(items.company_id)
+        policies = self._debt_item_policies(
+            [
+                (
+                    line.id,
+                    line.company_id.id,
+                    line.partner_id.commercial_partner_id.id,
+                    line.move_id.debt_policy_id.id,
+                )
+                for line in items
+            ]
+        )
         rows = []
         for line in items:
-            company = line.company_id
-            # The customer's policy is the company's own (company-dependent),
-            # as _debt_late_payment_settings reads it.
-            customer = line.partner_id.commercial_partner_id.with_company(company)
-            policy = line.move_id.debt_policy_id or customer.debt_policy_id or defaults.get(company)
-            code = policy.interest_rule if policy else "company"
-            if code in ("company", "none"):
-                code = company._debt_jurisdiction()
-            rows.append((line.id, code, line.date_maturity))
+            policy, company, _customer = policies[line.id]
+            rows.append((line.id, policy._debt_limitation_code(company), line.date_maturity))
         return self._debt_limitation_of(rows)
 
     @api.model
@@ -466,7 +489,7 @@ class AccountMoveLine(models.Model):
             ("account.move.line", ["move_id"]),
             ("account.move", ["move_type"]),
             ("debt.recovery.plan", ["move_line_ids", "date_agreement", "date_acknowledgement"]),
-            ("debt.recovery.promise", ["move_line_ids", "date"]),
+            ("debt.recovery.promise", ["move_line_ids", "date", "date_signed"]),
             ("debt.recovery.communication.line", ["communication_id", "move_line_id"]),
             (
                 "debt.recovery.communication",
@@ -495,7 +518,9 @@ class AccountMoveLine(models.Model):
                  WHERE rel.%(plan_line)s IN %(ids)s
                    AND COALESCE(plan.date_acknowledgement, plan.date_agreement) IS NOT NULL
                 UNION ALL
-                SELECT rel.%(promise_line)s, promise.date, %(acknowledgement)s
+                SELECT rel.%(promise_line)s, COALESCE(promise.date_signed, promise.date),
+                       CASE WHEN promise.date_signed IS NOT NULL THEN %(acknowledgement)s
+                            ELSE %(unsigned)s END
                   FROM %(promise_rel)s rel
                   JOIN debt_recovery_promise promise ON promise.id = rel.%(promise_id)s
                  WHERE rel.%(promise_line)s IN %(ids)s
@@ -510,6 +535,7 @@ class AccountMoveLine(models.Model):
                 ids=ids,
                 part_payment=PART_PAYMENT,
                 acknowledgement=ACKNOWLEDGEMENT,
+                unsigned=UNSIGNED_ACKNOWLEDGEMENT,
                 written_reminder=WRITTEN_REMINDER,
                 plan_rel=SQL.identifier(plans.relation),
                 plan_id=SQL.identifier(plans.column1),
@@ -796,6 +822,87 @@ class AccountMoveLine(models.Model):
             Activity.sudo().create(vals_list)
 
     # === CRUD / ACCOUNTING HOOKS === #
+    def reconcile(self):
+        # § 367 BGB (a policy's option): a customer's payment settles its open
+        # interest and cost invoices (charges) before the invoices it is
+        # matched with.
+        charges = self._debt_costs_first()
+        if not charges:
+            return super().reconcile()
+        payments = self.filtered(lambda line: line.balance < 0)
+        return self._reconcile_plan([[payments | charges, self]])
+
+    def _debt_costs_first(self):
+        """The open receivable items of the charges (interest and costs) that
+        a payment among these lines settles first: the customer's, in the same
+        company, account and currency, oldest first, when the policy of an
+        invoice these lines pay says so. Nothing for a credit note (no
+        payment) or a payment of the charges themselves."""
+        payments = self.filtered(
+            lambda line: line.balance < 0
+            and line.account_type == "asset_receivable"
+            and (line.payment_id or line.move_id.statement_line_id)
+        )
+        invoices = self.filtered(
+            lambda line: line.balance > 0
+            and line.account_type == "asset_receivable"
+            and line.move_id.move_type == "out_invoice"
+        )
+        if not payments or not invoices:
+            return self.browse()
+        Charge = self.env["debt.recovery.charge"].sudo()
+        # sudo: which invoices are charges is read to order the matching of a
+        # payment the user may reconcile; nothing of them is shown.
+        charge_moves = Charge.search([("move_id", "in", invoices.move_id.ids)]).move_id
+        invoices = invoices.filtered(lambda line: line.move_id not in charge_moves)
+        if not invoices:
+            return self.browse()
+        policies = self._debt_item_policies(
+            [
+                (
+                    line.id,
+                    line.company_id.id,
+                    line.partner_id.commercial_partner_id.id,
+                    line.move_id.debt_policy_id.id,
+                )
+                for line in invoices
+            ]
+        )
+        keys = {
+            (
+                line.partner_id.commercial_partner_id,
+                line.company_id,
+                line.account_id,
+                line.currency_id,
+            )
+            for line in invoices
+            if policies[line.id][0].allocate_costs_first
+        }
+        if not keys:
+            return self.browse()
+        charged = Charge.search(
+            [
+                ("state", "=", "posted"),
+                ("partner_id", "in", [key[0].id for key in keys]),
+                ("company_id", "in", [key[1].id for key in keys]),
+            ]
+        ).move_id
+        return (
+            charged.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+                and not line.reconciled
+                and line.amount_residual > 0
+                and (
+                    line.partner_id.commercial_partner_id,
+                    line.company_id,
+                    line.account_id,
+                    line.currency_id,
+                )
+                in keys
+            )
+            - self
+        ).sorted(lambda line: (line.date_maturity or line.date, line.id))
+
     def _reconcile_plan(self, reconciliation_plan):
         res = super()._reconcile_plan(reconciliation_plan)
         # Once the whole plan is reconciled (and balanced), close the cases

@@ -52,6 +52,16 @@ class DebtRecoveryCharge(models.Model):
         comodel_name="debt.recovery.charge.line", inverse_name="charge_id", readonly=True
     )
     amount_total = fields.Monetary(compute="_compute_amount_total", currency_field="currency_id")
+    amount_paid_costs = fields.Monetary(
+        string="Costs Paid",
+        compute="_compute_amount_paid",
+        currency_field="currency_id",
+        help="What the customer paid of the invoice counts against its costs (fixed "
+        "compensation, fees) first, then its interest (§ 367 BGB).",
+    )
+    amount_paid_interest = fields.Monetary(
+        string="Interest Paid", compute="_compute_amount_paid", currency_field="currency_id"
+    )
 
     # === COMPUTE METHODS === #
     @api.depends("move_id.name", "state", "date")
@@ -65,6 +75,17 @@ class DebtRecoveryCharge(models.Model):
     def _compute_amount_total(self):
         for charge in self:
             charge.amount_total = sum(charge.line_ids.mapped("amount"))
+
+    @api.depends("line_ids.amount", "line_ids.kind", "move_id.amount_residual", "state")
+    def _compute_amount_paid(self):
+        for charge in self:
+            paid = 0.0
+            if charge.state == "posted" and charge.move_id:
+                paid = charge.move_id.amount_total - charge.move_id.amount_residual
+            lines = charge.line_ids
+            costs = sum(lines.filtered(lambda line: line.kind != "interest").mapped("amount"))
+            charge.amount_paid_costs = min(paid, costs)
+            charge.amount_paid_interest = paid - charge.amount_paid_costs
 
     # === BUSINESS METHODS === #
     @api.model

@@ -298,7 +298,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
         last_contact = self._last_contact_dates({(row.customer_id, row.company_id) for row in rows})
         ladders = {}
         targets = []
-        codes = {}
+        policies = {}
         for row in rows:
             policy = (
                 policy_of.get(row.invoice_policy_id)
@@ -317,11 +317,11 @@ class DebtRecoveryEscalation(models.AbstractModel):
             if last and (today - last).days < ladder.min_days_between:
                 continue
             targets.append(EscalationItem(*row[:7], level))
-            codes[row.line_id] = policy.interest_rule
-        return self._drop_time_barred(today, targets, codes, companies)
+            policies[row.line_id] = policy
+        return self._drop_time_barred(today, targets, policies)
 
     @api.model
-    def _drop_time_barred(self, today, targets, codes, companies):
+    def _drop_time_barred(self, today, targets, policies):
         """``targets`` but the customer-invoice items whose limitation date
         has passed (``account.move.line._debt_limitation_of``). Only items due
         long enough ago to be time-barred under any rule are looked at: on
@@ -342,14 +342,15 @@ class DebtRecoveryEscalation(models.AbstractModel):
                 )
             )
         }
-        jurisdiction = {company.id: company._debt_jurisdiction() for company in companies}
+        Company = self.env["res.company"]
+        codes = {}
         rows = []
         for item in old:
             if item.line_id in invoiced:
-                code = codes[item.line_id]
-                if code in ("company", "none"):
-                    code = jurisdiction[item.company_id]
-                rows.append((item.line_id, code, item.date_maturity))
+                key = (policies[item.line_id], item.company_id)
+                if key not in codes:
+                    codes[key] = key[0]._debt_limitation_code(Company.browse(item.company_id))
+                rows.append((item.line_id, codes[key], item.date_maturity))
         limitations = self.env["account.move.line"]._debt_limitation_of(rows)
         barred = {line_id for line_id, limit in limitations.items() if limit.date < today}
         return [item for item in targets if item.line_id not in barred]

@@ -3,7 +3,12 @@ from dataclasses import dataclass
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..tools.late_payment import RULES, Rule
+from ..tools.limitation import RULES as LIMITATION_RULES
 from .debt_recovery_level import MAX_DAYS
+
+# Points a year over a reference rate; beyond it, a typing error.
+MAX_MARGIN = 50.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ class DebtRecoveryPolicy(models.Model):
             ("nl", "Netherlands (art. 6:119a BW)"),
             ("es", "Spain (Ley 3/2004)"),
             ("uk", "United Kingdom (Late Payment Act 1998)"),
+            ("contract", "Our Terms: a Reference Rate plus a Margin"),
             ("none", "No Interest or Compensation"),
         ],
         string="Late-Payment Law",
@@ -117,7 +123,41 @@ class DebtRecoveryPolicy(models.Model):
         default="company",
         help="The statutory late-payment interest and fixed compensation the letters "
         "state and accrue: by default those of the company's country (the EU "
-        "directive for a country without its own rule).",
+        "directive for a country without its own rule). Our Terms: the reference rate "
+        "and margin set below, floating by half-year, as the customer's contract or "
+        "general terms of sale stipulate. The limitation periods always follow the "
+        "company's country, unless a country's law is chosen here.",
+    )
+    interest_rate_kind_id = fields.Many2one(
+        comodel_name="debt.recovery.reference.rate.kind",
+        string="Reference Rate",
+        help="Our terms: the reference rate in force on 1 January (first half-year) and "
+        "on 1 July (second half-year).",
+    )
+    interest_margin = fields.Float(
+        string="Margin (Points)",
+        digits=(5, 2),
+        help="Our terms: percentage points a year over the reference rate.",
+    )
+    interest_compensation = fields.Monetary(
+        string="Fixed Compensation",
+        currency_field="currency_id",
+        help="Our terms: the fixed compensation for recovery costs of each late invoice, "
+        "in the company's currency (converted into the invoice's).",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    interest_terms = fields.Text(
+        string="Legal Basis",
+        translate=True,
+        help="Our terms: what the formal notice and the final demand say the interest "
+        "and compensation are due under (e.g. article 7 of our general terms of sale).",
+    )
+    allocate_costs_first = fields.Boolean(
+        string="Payments Settle Costs, then Interest, then Principal",
+        help="§ 367 BGB: a payment that does not cover everything owed settles the "
+        "costs first (compensation, fees), then the interest, then the principal: "
+        "the customer's open interest and cost invoices are settled before its other "
+        "invoices when a payment is matched.",
     )
     level_ids = fields.One2many(
         comodel_name="debt.recovery.level",
@@ -167,6 +207,35 @@ class DebtRecoveryPolicy(models.Model):
                 )
             )
 
+    @api.constrains(
+        "interest_rule", "interest_rate_kind_id", "interest_margin", "interest_compensation"
+    )
+    def _check_interest_terms(self):
+        for policy in self:
+            if policy.interest_margin < 0 or policy.interest_compensation < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The margin and the fixed compensation of %(policy)s cannot be "
+                        "negative.",
+                        policy=policy.display_name,
+                    )
+                )
+            if policy.interest_margin > MAX_MARGIN:
+                raise ValidationError(
+                    self.env._(
+                        "A margin of more than %(max)s points a year is a typing error.",
+                        max=MAX_MARGIN,
+                    )
+                )
+            if policy.interest_rule == "contract" and not policy.interest_rate_kind_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(policy)s charges interest on its own terms: choose their reference "
+                        "rate.",
+                        policy=policy.display_name,
+                    )
+                )
+
     @api.constrains("level_ids")
     def _check_levels(self):
         self.level_ids._check_order()
@@ -185,6 +254,39 @@ class DebtRecoveryPolicy(models.Model):
             min_days_between=self.min_days_between,
             level_model=self.env["debt.recovery.level"],
         )
+
+    def _debt_late_payment_rule(self, company):
+        """The ``late_payment.Rule`` of the policy in ``company`` (that of the
+        company's country by default, that of our terms, a country's), or
+        None when the policy claims neither interest nor compensation. An
+        empty policy means the company's default."""
+        code = self.interest_rule if self else "company"
+        if code == "none":
+            return None
+        if code == "contract":
+            self.ensure_one()
+            fixed = self.interest_compensation
+            return Rule(
+                "contract",
+                self.interest_rate_kind_id.code,
+                self.interest_margin,
+                margin_consumer=self.interest_margin,
+                compensation_currency=self.currency_id.name,
+                compensation=lambda amount: fixed,
+                compensation_consumer=lambda amount: fixed,
+            )
+        if code == "company":
+            code = company._debt_jurisdiction()
+        return RULES[code]
+
+    def _debt_limitation_code(self, company):
+        """The limitation rule (tools/limitation.py) of the policy's items in
+        ``company``: a country's law chosen on the policy, else the
+        company's country's."""
+        code = self.interest_rule if self else "company"
+        if code in LIMITATION_RULES and code != "eu":
+            return code
+        return company._debt_jurisdiction()
 
     @api.model
     def _get_company_defaults(self, companies):

@@ -44,6 +44,14 @@ class DebtRecoveryPromise(models.Model):
         string="Taken On", required=True, default=fields.Date.context_today, readonly=True
     )
     date_promised = fields.Date(string="Promised For", required=True, tracking=True)
+    date_signed = fields.Date(
+        string="Signed in Writing On",
+        tracking=True,
+        help="The day the customer signed a written acknowledgement of the debt (a "
+        "signed letter or form). Any promise restarts the limitation period in "
+        "Germany, France, the Netherlands and Spain; in the United Kingdom only a "
+        "signed written one does (Limitation Act 1980 s. 30), from this day.",
+    )
     grace_days = fields.Integer(default=3, help="Days after the promised date before it breaks.")
     user_id = fields.Many2one(
         comodel_name="res.users", string="Taken By", default=lambda s: s.env.user, tracking=True
@@ -110,6 +118,17 @@ class DebtRecoveryPromise(models.Model):
                     )
                 )
             promise._debt_check_pause_items(lines)
+
+    @api.constrains("date_signed", "date")
+    def _check_date_signed(self):
+        today = fields.Date.context_today(self)
+        for promise in self.filtered("date_signed"):
+            if promise.date_signed > today or promise.date_signed < promise.date:
+                raise ValidationError(
+                    self.env._(
+                        "A promise is signed on a day between the day it was taken and today."
+                    )
+                )
 
     # === CRUD METHODS === #
     @api.model_create_multi

@@ -14,19 +14,19 @@ class DebtRecoveryReferenceRate(models.Model):
     _name = "debt.recovery.reference.rate"
     _inherit = ["debt.recovery.number.mixin"]
     _description = "Reference Interest Rate"
-    _order = "kind, date_from desc"
-    _rec_name = "kind"
+    _order = "kind_id, date_from desc"
+    _rec_name = "kind_id"
 
     # === FIELDS === #
-    kind = fields.Selection(
-        selection=[
-            ("ecb_mro", "ECB Main Refinancing Rate"),
-            ("de_base", "German Base Rate (Basiszinssatz)"),
-            ("boe_bank", "Bank of England Bank Rate"),
-        ],
+    kind_id = fields.Many2one(
+        comodel_name="debt.recovery.reference.rate.kind",
+        string="Kind",
         required=True,
-        index=True,
+        ondelete="restrict",
     )
+    # The kind's code, as the late-payment engine (tools/late_payment.py)
+    # and the statutes name it.
+    kind = fields.Char(related="kind_id.code", store=True, index=True)
     date_from = fields.Date(string="Applies From", required=True)
     rate = fields.Float(
         string="Rate (% a Year)",
@@ -41,7 +41,7 @@ class DebtRecoveryReferenceRate(models.Model):
     _sql_constraints = [
         (
             "kind_date_unique",
-            "UNIQUE(kind, date_from)",
+            "UNIQUE(kind_id, date_from)",
             "A reference rate of this kind already applies from this date.",
         ),
     ]

@@ -143,7 +143,10 @@ class FrenchLawCommon(DebtRecoveryCommon):
         cls.company.country_id = cls.env.ref("base.fr")
         Rate = cls.env["debt.recovery.reference.rate"]
         Rate.search([]).unlink()
-        Rate.create({"kind": "ecb_mro", "date_from": cls.today - timedelta(days=1000), "rate": 2.0})
+        cls.ecb = cls.env.ref("debt_recovery.rate_kind_ecb_mro")
+        Rate.create(
+            {"kind_id": cls.ecb.id, "date_from": cls.today - timedelta(days=1000), "rate": 2.0}
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -199,7 +202,11 @@ class TestLatePaymentItems(FrenchLawCommon):
         self.company.country_id = self.env.ref("base.de")
         Rate = self.env["debt.recovery.reference.rate"]
         Rate.create(
-            {"kind": "de_base", "date_from": self.today - timedelta(days=1000), "rate": 1.0}
+            {
+                "kind_id": self.env.ref("debt_recovery.rate_kind_de_base").id,
+                "date_from": self.today - timedelta(days=1000),
+                "rate": 1.0,
+            }
         )
         person = self.env["res.partner"].create({"name": "Erika Mustermann"})
         business = self._item(self._invoice(self.customer, 3650.0, days_late=10, currency=self.eur))
@@ -233,11 +240,11 @@ class TestLatePaymentItems(FrenchLawCommon):
         day = self.today - timedelta(days=1000)
         other_day = day + timedelta(days=1)
         with self.assertRaises(ValidationError):
-            Rate.create({"kind": "ecb_mro", "date_from": other_day, "rate": 150.0})
+            Rate.create({"kind_id": self.ecb.id, "date_from": other_day, "rate": 150.0})
         with self.assertRaises(ValidationError):
-            Rate.create({"kind": "ecb_mro", "date_from": other_day, "rate": float("inf")})
+            Rate.create({"kind_id": self.ecb.id, "date_from": other_day, "rate": float("inf")})
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
-            Rate.create({"kind": "ecb_mro", "date_from": day, "rate": 3.0})
+            Rate.create({"kind_id": self.ecb.id, "date_from": day, "rate": 3.0})
         self.assertEqual(Rate.search_count([("kind", "=", "ecb_mro")]), 1)
 
 
@@ -423,3 +430,137 @@ class TestLatePaymentCharges(FrenchLawCommon):
         self.assertEqual(wizard.charge_id, charge)
         wizard.action_confirm()
         self.assertEqual(charge.state, "reversed")
+
+
+@tagged("post_install", "-at_install")
+class TestOurTerms(FrenchLawCommon):
+    """A policy that charges its own terms: a reference rate kind the
+    manager added, a margin and a fixed compensation."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.snb = cls.env["debt.recovery.reference.rate.kind"].create(
+            {"name": "SNB Policy Rate", "code": "snb_policy"}
+        )
+        cls.env["debt.recovery.reference.rate"].create(
+            {"kind_id": cls.snb.id, "date_from": cls.today - timedelta(days=1000), "rate": 1.0}
+        )
+        cls.policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
+        cls.policy.write(
+            {
+                "interest_rule": "contract",
+                "interest_rate_kind_id": cls.snb.id,
+                "interest_margin": 7.0,
+                "interest_compensation": 25.0,
+                "interest_terms": "Under article 7 of our general terms of sale,",
+            }
+        )
+
+    def test_interest_at_our_reference_rate_plus_margin(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=40)
+        item = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        # 1,000 x (1 + 7) % x 40 / 365 = 8.7671; our own compensation.
+        self.assertAlmostEqual(item.debt_interest_accrued, 8.77)
+        self.assertEqual(item.debt_compensation_due, 25.0)
+        figure = item._debt_late_payment(self.today)[item.id]
+        self.assertEqual(figure.rule, "contract")
+        self.assertEqual(figure.accrual.rates[0][1], 8.0)
+        # The limitation period stays the company's country's (France: 5 years).
+        self.assertEqual(
+            item.debt_limitation_date, item.date_maturity.replace(year=item.date_maturity.year + 5)
+        )
+
+    def test_charged_on_our_terms(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=40)
+        case = self._case_of(self.customer)
+        case.action_charge_late_payment()
+        self.assertEqual(
+            sorted(case.charge_ids.move_id.invoice_line_ids.mapped("price_unit")), [8.77, 25.0]
+        )
+        self.assertIn(invoice.name, case.charge_ids.move_id.invoice_line_ids[0].name)
+
+    def test_bad_terms_refused(self):
+        for vals in (
+            {"interest_margin": -1.0},
+            {"interest_margin": 500.0},
+            {"interest_compensation": -5.0},
+            {"interest_rate_kind_id": False},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(ValidationError):
+                self.policy.write(vals)
+        self.assertEqual(self.policy.interest_margin, 7.0)
+        self.assertEqual(self.policy.interest_rate_kind_id, self.snb)
+
+    def test_statutory_kinds_kept(self):
+        ecb = self.env.ref("debt_recovery.rate_kind_ecb_mro")
+        with self.assertRaises(UserError):
+            ecb.unlink()
+        with self.assertRaises(UserError):
+            ecb.code = "ecb"
+        self.assertEqual(ecb.code, "ecb_mro")
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+            self.env["debt.recovery.reference.rate.kind"].create(
+                {"name": "Another", "code": "snb_policy"}
+            )
+        # A kind of our own with rates on record stays (archived instead);
+        # without any, it goes.
+        with self.assertRaises(UserError):
+            self.snb.unlink()
+        self.assertTrue(self.snb.exists())
+        self.snb.rate_ids.unlink()
+        self.snb.unlink()
+        self.assertFalse(self.snb.exists())
+
+
+@tagged("post_install", "-at_install")
+class TestCostsFirst(FrenchLawCommon):
+    """§ 367 BGB on a policy: a payment settles the interest and cost
+    invoices first, then the principal."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy = cls.env["debt.recovery.policy"]._get_company_defaults(cls.company)[cls.company]
+        cls.invoice = cls._invoice(cls.customer, 1000.0, days_late=40)
+        cls.case = cls.env["debt.recovery.case"].search(
+            [("partner_id", "=", cls.customer.id), ("company_id", "=", cls.company.id)]
+        )
+        cls.case.action_charge_late_payment()
+        # 13.15 of interest and 40 of compensation.
+        cls.charge_invoice = cls.case.charge_ids.move_id
+
+    def test_charge_invoice(self):
+        self.assertEqual(self.charge_invoice.amount_total, 53.15)
+
+    def test_payment_settles_costs_then_principal(self):
+        self.policy.allocate_costs_first = True
+        self._pay(self.invoice, amount=500.0)
+        self.assertEqual(self.charge_invoice.payment_state, "paid")
+        self.assertAlmostEqual(self.invoice.amount_residual, 553.15)
+        charge = self.case.charge_ids
+        self.assertEqual(charge.amount_paid_costs, 40.0)
+        self.assertEqual(charge.amount_paid_interest, 13.15)
+
+    def test_small_payment_settles_costs_before_interest(self):
+        self.policy.allocate_costs_first = True
+        self._pay(self.invoice, amount=45.0)
+        self.assertAlmostEqual(self.charge_invoice.amount_residual, 8.15)
+        self.assertEqual(self.invoice.amount_residual, 1000.0)
+        charge = self.case.charge_ids
+        self.assertEqual(charge.amount_paid_costs, 40.0)
+        self.assertEqual(charge.amount_paid_interest, 5.0)
+
+    def test_without_the_option_the_payment_goes_where_matched(self):
+        self._pay(self.invoice, amount=500.0)
+        self.assertEqual(self.charge_invoice.amount_residual, 53.15)
+        self.assertEqual(self.invoice.amount_residual, 500.0)
+
+    def test_a_credit_note_is_no_payment(self):
+        self.policy.allocate_costs_first = True
+        refund = self._credit_note(self.customer, 100.0)
+        (refund + self.invoice).line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        ).reconcile()
+        self.assertEqual(self.charge_invoice.amount_residual, 53.15)
+        self.assertEqual(self.invoice.amount_residual, 900.0)

@@ -11,6 +11,7 @@ from ..tools.limitation import (
     COURT_CLAIM,
     EXTRAJUDICIAL_CLAIM,
     PART_PAYMENT,
+    UNSIGNED_ACKNOWLEDGEMENT,
     WRITTEN_REMINDER,
     last_due_date_time_barred,
     limitation_date,
@@ -88,6 +89,15 @@ class TestLimitationRules(BaseCase):
         self.assertEqual(
             limitation_date("uk", due, [(date(2023, 1, 9), WRITTEN_REMINDER)]), date(2024, 3, 15)
         )
+
+    def test_a_promise_not_signed_restarts_everywhere_but_in_the_united_kingdom(self):
+        due = date(2022, 3, 15)
+        promise = [(date(2024, 6, 10), UNSIGNED_ACKNOWLEDGEMENT)]
+        self.assertEqual(limitation_date("uk", due, promise), date(2028, 3, 15))
+        self.assertEqual(limitation_date("de", due, promise), date(2027, 6, 10))
+        self.assertEqual(limitation_date("fr", due, promise), date(2029, 6, 10))
+        self.assertEqual(limitation_date("nl", due, promise), date(2029, 6, 10))
+        self.assertEqual(limitation_date("es", due, promise), date(2029, 6, 10))
 
     def test_netherlands_every_written_reminder_restarts(self):
         due = date(2020, 1, 31)
@@ -214,6 +224,57 @@ class TestLimitation(DebtRecoveryCommon):
         self.assertIn(item, plan.move_line_ids)
         item.invalidate_recordset()
         self.assertEqual(item.debt_limitation_date, self.today + relativedelta(years=3))
+
+    def test_a_promise_restarts_the_united_kingdom_once_signed(self):
+        self.company.country_id = self.env.ref("base.uk")
+        invoice = self._invoice(self.customer, 900.0, days_late=1000)
+        item = self._item(invoice)
+        due = self._due(invoice)
+        self.assertEqual(item.debt_limitation_date, due + relativedelta(years=6))
+        promise = self.env["debt.recovery.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_line_ids": item.ids,
+                "amount": 900.0,
+                "date_promised": self.today + timedelta(days=10),
+            }
+        )
+        item.invalidate_recordset()
+        self.assertEqual(
+            item.debt_limitation_date, due + relativedelta(years=6), "Taken by phone: no restart."
+        )
+        with self.assertRaises(ValidationError):
+            promise.date_signed = self.today + timedelta(days=1)
+        promise.date_signed = self.today
+        item.invalidate_recordset()
+        self.assertEqual(item.debt_limitation_date, self.today + relativedelta(years=6))
+        # In Germany the promise restarted the period without being signed.
+        self.company.country_id = self.env.ref("base.de")
+        promise.date_signed = False
+        item.invalidate_recordset()
+        self.assertEqual(item.debt_limitation_date, self.today + relativedelta(years=3))
+
+    def test_the_customer_policy_of_each_company(self):
+        """A customer's policy is per company: its items in each company follow
+        the law of that company's own policy for them."""
+        other = self.setup_other_company()["company"]
+        other.country_id = self.env.ref("base.de")
+        uk_policy = self.policy.copy(
+            {"name": "British terms", "interest_rule": "uk", "is_default": False}
+        )
+        self.customer.with_company(self.company).debt_policy_id = uk_policy
+        self.assertFalse(self.customer.with_company(other).debt_policy_id)
+        here = self._item(self._invoice(self.customer, 500.0, days_late=400))
+        there = self._item(self._invoice(self.customer, 500.0, days_late=400, company=other))
+        items = (here | there).with_company(other)
+        limits = items._debt_limitation()
+        self.assertEqual(limits[here.id].rule, "uk")
+        self.assertEqual(limits[here.id].date, here.date_maturity + relativedelta(years=6))
+        self.assertEqual(limits[there.id].rule, "de")
+        self.assertEqual(limits[there.id].date, date(there.date_maturity.year + 3, 12, 31))
+        late = items._debt_late_payment(self.today)
+        self.assertEqual(late[here.id].rule, "uk")
+        self.assertEqual(late[there.id].rule, "de")
 
     def test_a_letter_sent_restarts_in_the_netherlands_not_in_france(self):
         self.company.country_id = self.env.ref("base.nl")

@@ -187,7 +187,13 @@ class TestRecoveryReports(DebtRecoveryCommon, HttpCase):
         Rate.search([]).unlink()
         day = self.today - timedelta(days=1000)
         for kind, rate in (("ecb_mro", 2.0), ("de_base", 1.0), ("boe_bank", 3.0)):
-            Rate.create({"kind": kind, "date_from": day, "rate": rate})
+            Rate.create(
+                {
+                    "kind_id": self.env.ref(f"debt_recovery.rate_kind_{kind}").id,
+                    "date_from": day,
+                    "rate": rate,
+                }
+            )
         # 3,333.33 due 40 days ago, at each law's rate: amount x rate x 40 / 365.
         statutes = {
             "base.fr": ("L441-10", "12.00 %", "43.84"),

@@ -18,12 +18,26 @@ from dataclasses import dataclass
 from datetime import date
 
 # The kinds of event that can interrupt a limitation period.
-ACKNOWLEDGEMENT = "acknowledgement"  # a plan agreed, a promise to pay
+ACKNOWLEDGEMENT = "acknowledgement"  # a plan agreed, a promise signed in writing
+# A promise to pay taken by phone or in person: an acknowledgement wherever
+# the law asks no form of it; not in the United Kingdom (Limitation Act 1980
+# s. 30 (1): "in writing and signed by the person making it").
+UNSIGNED_ACKNOWLEDGEMENT = "unsigned_acknowledgement"
 PART_PAYMENT = "part_payment"
 WRITTEN_REMINDER = "written_reminder"  # a letter or an email that left
 EXTRAJUDICIAL_CLAIM = "extrajudicial_claim"
 COURT_CLAIM = "court_claim"
-EVENT_KINDS = (ACKNOWLEDGEMENT, PART_PAYMENT, WRITTEN_REMINDER, EXTRAJUDICIAL_CLAIM, COURT_CLAIM)
+EVENT_KINDS = (
+    ACKNOWLEDGEMENT,
+    UNSIGNED_ACKNOWLEDGEMENT,
+    PART_PAYMENT,
+    WRITTEN_REMINDER,
+    EXTRAJUDICIAL_CLAIM,
+    COURT_CLAIM,
+)
+# An acknowledgement in any form (BGB § 212, Code civil 2240, BW 3:318,
+# Código Civil 1973).
+ANY_ACKNOWLEDGEMENT = frozenset({ACKNOWLEDGEMENT, UNSIGNED_ACKNOWLEDGEMENT})
 
 
 @dataclass(frozen=True)
@@ -43,14 +57,12 @@ RULES = {
     # § 212 (1) Nr. 1: restarted (Neubeginn) by an acknowledgement, "by a part
     # payment, an interest payment, a security or in any other way".
     "de": LimitationRule(
-        "de", 3, from_year_end=True, restarted_by=frozenset({ACKNOWLEDGEMENT, PART_PAYMENT})
+        "de", 3, from_year_end=True, restarted_by=ANY_ACKNOWLEDGEMENT | {PART_PAYMENT}
     ),
     # Code de commerce L110-4: 5 years; Code civil 2240 (acknowledgement, of
     # which a part payment is one), 2241 (a court claim) interrupt it, and
     # 2231: the new period is as long as the old.
-    "fr": LimitationRule(
-        "fr", 5, restarted_by=frozenset({ACKNOWLEDGEMENT, PART_PAYMENT, COURT_CLAIM})
-    ),
+    "fr": LimitationRule("fr", 5, restarted_by=ANY_ACKNOWLEDGEMENT | {PART_PAYMENT, COURT_CLAIM}),
     # Limitation Act 1980 s. 5: 6 years from the date the cause of action
     # accrued; ss. 29 (5), 30: a written acknowledgement or a part payment
     # makes it accrue again on that date; s. 29 (7): never once expired.
@@ -61,9 +73,8 @@ RULES = {
     "nl": LimitationRule(
         "nl",
         5,
-        restarted_by=frozenset(
-            {ACKNOWLEDGEMENT, PART_PAYMENT, WRITTEN_REMINDER, EXTRAJUDICIAL_CLAIM, COURT_CLAIM}
-        ),
+        restarted_by=ANY_ACKNOWLEDGEMENT
+        | {PART_PAYMENT, WRITTEN_REMINDER, EXTRAJUDICIAL_CLAIM, COURT_CLAIM},
     ),
     # Código Civil 1964 (2): 5 years; 1973: interrupted by a claim in court,
     # an extrajudicial claim by the creditor (every letter or email that
@@ -71,14 +82,13 @@ RULES = {
     "es": LimitationRule(
         "es",
         5,
-        restarted_by=frozenset(
-            {ACKNOWLEDGEMENT, PART_PAYMENT, WRITTEN_REMINDER, EXTRAJUDICIAL_CLAIM, COURT_CLAIM}
-        ),
+        restarted_by=ANY_ACKNOWLEDGEMENT
+        | {PART_PAYMENT, WRITTEN_REMINDER, EXTRAJUDICIAL_CLAIM, COURT_CLAIM},
     ),
     # Other countries: a default to be checked per country (most of the
     # EU's general periods for commercial claims are 3 to 10 years): 5
     # years, restarted by the debtor's acknowledgement.
-    "eu": LimitationRule("eu", 5, restarted_by=frozenset({ACKNOWLEDGEMENT, PART_PAYMENT})),
+    "eu": LimitationRule("eu", 5, restarted_by=ANY_ACKNOWLEDGEMENT | {PART_PAYMENT}),
 }
 
 # No rule gives less than this many years from the due date: an item due
