@@ -17,6 +17,9 @@ from . import debt_recovery_dispute
 from . import debt_recovery_promise
 from . import debt_recovery_plan
 from . import debt_recovery_plan_instalment
+from . import debt_recovery_agency
+from . import debt_recovery_agency_handoff
+from . import debt_recovery_agency_report
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

@@ -136,6 +136,14 @@ class AccountMoveLine(models.Model):
         readonly=True,
         ondelete="set null",
     )
+    debt_agency_handoff_id = fields.Many2one(
+        comodel_name="debt.recovery.agency.handoff",
+        string="With Collection Agency",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+    )
     debt_exclusion_reason = fields.Char(
         string="Held Back Because",
         compute="_compute_debt_exclusion_reason",
@@ -577,6 +585,7 @@ class AccountMoveLine(models.Model):
         "debt_dispute_id",
         "debt_promise_id",
         "debt_plan_id",
+        "debt_agency_handoff_id",
         "move_id.debt_no_reminder",
         "debt_case_id.stage_id",
         "partner_id.commercial_partner_id.debt_no_reminder",
@@ -601,6 +610,11 @@ class AccountMoveLine(models.Model):
                 reason = self.env._(
                     "Promised for %(date)s",
                     date=fields.Date.to_string(line.debt_promise_id.date_promised),
+                )
+            elif line.debt_agency_handoff_id:
+                reason = self.env._(
+                    "With the collection agency %(agency)s",
+                    agency=line.debt_agency_handoff_id.agency_id.display_name,
                 )
             elif line.move_id.debt_no_reminder:
                 reason = self.env._("No reminders for this invoice")

@@ -213,6 +213,13 @@ class DebtRecoveryCase(models.Model):
         string="Communications",
     )
     communication_count = fields.Integer(compute="_compute_communication_count")
+    agency_handoff_ids = fields.One2many(
+        comodel_name="debt.recovery.agency.handoff",
+        inverse_name="case_id",
+        string="Agency Hand-Offs",
+        readonly=True,
+    )
+    agency_handoff_count = fields.Integer(compute="_compute_agency_handoff_count")
     currency_summary = fields.Html(
         string="Amounts per Currency",
         compute="_compute_currency_summary",
@@ -510,6 +517,16 @@ class DebtRecoveryCase(models.Model):
         for case in self:
             case.communication_count = counts.get(case, 0)
 
+    @api.depends("agency_handoff_ids")
+    def _compute_agency_handoff_count(self):
+        counts = dict(
+            self.env["debt.recovery.agency.handoff"]._read_group(
+                [("case_id", "in", self.ids)], ["case_id"], ["__count"]
+            )
+        )
+        for case in self:
+            case.agency_handoff_count = counts.get(case, 0)
+
     @api.depends("oldest_due_date")
     @api.depends_context("tz")
     def _compute_oldest_overdue_days(self):
@@ -786,6 +803,17 @@ class DebtRecoveryCase(models.Model):
                 "default_company_id": self.company_id.id,
             },
         }
+
+    def action_view_agency_handoffs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "debt_recovery.debt_recovery_agency_handoff_action"
+        )
+        action["domain"] = [("case_id", "=", self.id)]
+        action["context"] = {"create": False}
+        if self.agency_handoff_count == 1:
+            action.update(views=[(False, "form")], res_id=self.agency_handoff_ids.id)
+        return action
 
     def action_change_stage(self):
         return {
@@ -1220,6 +1248,7 @@ class DebtRecoveryCase(models.Model):
             "disputed": self.env._("reject or resolve its open disputes first."),
             "promise": self.env._("mark its open promise to pay broken first."),
             "payment_plan": self.env._("cancel its active payment plan first."),
+            "agency": self.env._("recall it from the collection agency first (Recall)."),
         }
         for kind, fname in RECORD_HOLD_FIELDS.items():
             cases = self.filtered(lambda c, kind=kind: c.stage_kind == kind)
@@ -1253,6 +1282,12 @@ class DebtRecoveryCase(models.Model):
             "payment_plan": self.env._(
                 "agree the plan and its schedule (Payment Plan); the case moves to "
                 "%(stage)s when the plan is activated.",
+                stage=stage.display_name,
+            ),
+            "agency": self.env._(
+                "hand it to a collection agency (Hand to Agency), with the items the agency "
+                "collects; the case moves to %(stage)s when the agency holds all its overdue "
+                "debt.",
                 stage=stage.display_name,
             ),
         }

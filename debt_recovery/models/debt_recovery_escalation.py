@@ -247,7 +247,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
     @api.model
     def _item_domain(self):
         """Items the escalation may work on: open, owed, not paused by a
-        dispute, a promise or a plan, not flagged "no reminder" on their
+        dispute, a promise, a plan or a collection agency, not flagged "no reminder" on their
         invoice or their customer, and not in a case held by its stage."""
         AccountMoveLine = self.env["account.move.line"]
         return [
@@ -256,6 +256,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
             ("debt_dispute_id", "=", False),
             ("debt_promise_id", "=", False),
             ("debt_plan_id", "=", False),
+            ("debt_agency_handoff_id", "=", False),
             ("move_id.debt_no_reminder", "!=", True),
             ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),
             # An open case in any other stage kind (a dispute, a plan, a

@@ -60,6 +60,30 @@ class ResCompany(models.Model):
         "(empty: the journal's account).",
     )
 
+    debt_agency_clearing_account_id = fields.Many2one(
+        comodel_name="account.account",
+        string="Agency Clearing Account",
+        domain="[('reconcile', '=', True), ('account_type', 'in', ('asset_current', "
+        "'asset_receivable', 'liability_current'))]",
+        help="What a collection agency collects on its own account is booked here (debit, "
+        "the agency as partner) against the customer's receivable, until the agency "
+        "remits it.",
+    )
+    debt_agency_journal_id = fields.Many2one(
+        comodel_name="account.journal",
+        string="Agency Collections Journal",
+        domain="[('type', '=', 'general'), ('company_id', 'in', [id, False])]",
+        help="The journal of the agency collections (empty: the first miscellaneous "
+        "journal).",
+    )
+    debt_agency_commission_account_id = fields.Many2one(
+        comodel_name="account.account",
+        string="Agency Commission Account",
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+        help="Expense account of the agencies' commission bills (empty: the purchase "
+        "journal's account).",
+    )
+
     debt_limitation_warning_days = fields.Integer(
         string="Warn Before Limitation Date (Days)",
         default=90,
@@ -87,6 +111,25 @@ class ResCompany(models.Model):
                 )
             )
         return journal, {"interest": interest, "compensation": costs, "fee": costs}
+
+    def _debt_agency_accounts(self):
+        """(journal, clearing account) of the collections an agency makes on its
+        own account."""
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo()
+        journal = self.debt_agency_journal_id or Journal.search(
+            [*Journal._check_company_domain(self), ("type", "=", "general")], limit=1
+        )
+        clearing = self.debt_agency_clearing_account_id
+        if not journal or not clearing:
+            raise UserError(
+                self.env._(
+                    "An agency's collection cannot be booked in %(company)s: set the agency "
+                    "clearing account (Invoicing > Configuration > Settings, Debt Recovery).",
+                    company=self.display_name,
+                )
+            )
+        return journal, clearing
 
     def _debt_jurisdiction(self):
         """The late-payment law of the company's letters: ``fr``, ``de``,

@@ -22,3 +22,12 @@ class ResConfigSettings(models.TransientModel):
     debt_compensation_account_id = fields.Many2one(
         related="company_id.debt_compensation_account_id", readonly=False
     )
+    debt_agency_clearing_account_id = fields.Many2one(
+        related="company_id.debt_agency_clearing_account_id", readonly=False
+    )
+    debt_agency_journal_id = fields.Many2one(
+        related="company_id.debt_agency_journal_id", readonly=False
+    )
+    debt_agency_commission_account_id = fields.Many2one(
+        related="company_id.debt_agency_commission_account_id", readonly=False
+    )
