@@ -169,3 +169,28 @@ class TestRecoveryTours(HttpCase):
         self.assertEqual(plan.state, "active")
         self.assertEqual(plan.instalment_ids.mapped("amount"), [333.33, 333.33, 333.34])
         self.assertEqual(case.stage_id, self.env.ref("debt_recovery.stage_payment_plan"))
+
+    def test_hand_a_case_to_an_agency_from_the_board(self):
+        _partner, case = self._overdue_customer("Tour Agency Customer", 720.0, 50)
+        agency_partner = self.env["res.partner"].create(
+            {"name": "Tour Collect SA", "is_company": True}
+        )
+        self.env["debt.recovery.agency"].create(
+            {
+                "partner_id": agency_partner.id,
+                "company_id": self.admin.company_id.id,
+                "commission_percent": 12.0,
+                "announce_letter": False,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-debt_recovery.debt_recovery_case_action",
+            "debt_recovery_agency_tour",
+            login="admin",
+        )
+        case.invalidate_recordset()
+        self.assertEqual(case.stage_id, self.env.ref("debt_recovery.stage_agency"))
+        handoff = case.agency_handoff_ids
+        self.assertEqual((handoff.state, handoff.amount_handed), ("active", 720.0))
+        self.assertEqual(handoff.agency_id.partner_id, agency_partner)
+        self.assertTrue(handoff.move_line_ids.debt_agency_handoff_id)
