@@ -208,6 +208,21 @@ class DebtRecoveryCommunication(models.Model):
         currency_field="currency_id",
         help="Items claimed less the credits deducted.",
     )
+    amount_interest = fields.Monetary(
+        string="Late-Payment Interest",
+        readonly=True,
+        currency_field="currency_id",
+        help="The statutory (or contractual) interest accrued on the items claimed, as "
+        "the letter states it: computed when the communication was made and again when "
+        "it left (formal notice and later levels only; not part of the net amount due).",
+    )
+    amount_compensation = fields.Monetary(
+        string="Recovery Compensation",
+        readonly=True,
+        currency_field="currency_id",
+        help="The fixed compensation for recovery costs the letter states, when it was "
+        "made and again when it left.",
+    )
     previous_reminder_ids = fields.Many2many(
         comodel_name="debt.recovery.communication",
         string="Earlier Reminders",
@@ -737,7 +752,30 @@ class DebtRecoveryCommunication(models.Model):
         for comm, reason in to_cancel.items():
             comm._cancel(reason)
             cancelled |= comm
-        return self - cancelled
+        kept = self - cancelled
+        kept._store_late_payment(today)
+        return kept
+
+    def _store_late_payment(self, today):
+        """Set the interest and compensation the letters of these
+        communications state (legal-notice levels), from one computation over
+        all their items; written only where they changed."""
+        notices = self.filtered(lambda comm: comm.level_id.legal_notice)
+        if not notices:
+            return
+        figures = notices.line_ids.move_line_id._debt_late_payment(today)
+        for comm in notices:
+            interest = compensation = 0.0
+            for line in comm.line_ids:
+                figure = figures.get(line.move_line_id.id)
+                if figure:
+                    interest += figure.interest
+                    compensation += figure.compensation
+            currency = comm.currency_id
+            if currency.compare_amounts(interest, comm.amount_interest) or (
+                currency.compare_amounts(compensation, comm.amount_compensation)
+            ):
+                comm.write({"amount_interest": interest, "amount_compensation": compensation})
 
     def _drop_reasons(self):
         """{why: how a letter's check says it} for ``_drop_reason``'s answers."""

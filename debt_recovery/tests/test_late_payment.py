@@ -235,6 +235,35 @@ class TestLatePaymentItems(FrenchLawCommon):
         self.assertEqual(len(figures), 12)
         self.assertLessEqual(self.env.cr.sql_log_count - start, single)
 
+    def test_communications_carry_what_their_letters_state(self):
+        """A formal notice keeps the interest and compensation it states, from
+        its creation and again as it leaves; a reminder states none."""
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
+        policy.escalation_mode = "age"
+        self.customer.email = "ap@late-payer.example.com"
+        reminded = self.env["res.partner"].create(
+            {"name": "Early Late", "is_company": True, "email": "ap@early.example.com"}
+        )
+        self._invoice(self.customer, 1000.0, days_late=40)
+        self._invoice(reminded, 1000.0, days_late=10)
+        Escalation = self.env["debt.recovery.escalation"]
+        Escalation._run(self.company, send=False)
+        Comm = self.env["debt.recovery.communication"]
+        notice = Comm.search([("partner_id", "=", self.customer.id)])
+        reminder = Comm.search([("partner_id", "=", reminded.id)])
+        self.assertTrue(notice.level_id.legal_notice)
+        # 1,000 x 12 % x 40 / 365 = 13.15, and the EUR 40.
+        self.assertAlmostEqual(notice.amount_interest, 13.15)
+        self.assertEqual(notice.amount_compensation, 40.0)
+        self.assertFalse(reminder.level_id.legal_notice)
+        self.assertEqual(reminder.amount_interest, 0.0)
+        self.assertEqual(reminder.amount_compensation, 0.0)
+        # Checked as it leaves two days later: two more days of interest (0.66).
+        with freeze_time(self.today + timedelta(days=2)):
+            self.assertEqual(notice._recheck_claims(), notice)
+        self.assertAlmostEqual(notice.amount_interest, 13.81)
+        self.assertEqual(notice.amount_compensation, 40.0)
+
     def test_reference_rates_refused(self):
         Rate = self.env["debt.recovery.reference.rate"]
         day = self.today - timedelta(days=1000)
