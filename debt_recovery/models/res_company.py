@@ -73,8 +73,7 @@ class ResCompany(models.Model):
         comodel_name="account.journal",
         string="Agency Collections Journal",
         domain="[('type', '=', 'general'), ('company_id', 'in', [id, False])]",
-        help="The journal of the agency collections (empty: the first miscellaneous "
-        "journal).",
+        help="The journal of the agency collections (empty: the first general journal).",
     )
     debt_agency_commission_account_id = fields.Many2one(
         comodel_name="account.account",
