@@ -627,6 +627,16 @@ class DebtRecoveryAgencyHandoff(models.Model):
                 }
             )
 
+    @api.model
+    def _cron_close_settled(self):
+        """Close the hand-offs whose items are all settled (the customer paid
+        us, a credit note, a write-off): nothing is left for the agency."""
+        handoffs = self.search([("state", "=", "active")])
+        handoffs.move_line_ids.fetch(["reconciled"])
+        handoffs.filtered(
+            lambda handoff: all(handoff.move_line_ids.mapped("reconciled"))
+        )._close_if_done(fields.Date.context_today(self))
+
     def _close_if_done(self, date):
         """Close the hand-offs whose items are settled or all collected."""
         for handoff in self.filtered(lambda h: h.state == "active"):

@@ -167,6 +167,26 @@ class DebtRecoveryPolicy(models.Model):
     )
     level_count = fields.Integer(compute="_compute_level_count")
     description = fields.Text(translate=True)
+    writeoff_small_balances = fields.Boolean(
+        string="Write Off Small Balances",
+        help="Every night, a customer whose whole open balance in the company is below "
+        "the amount set here, with no open credit and every item overdue for the days "
+        "set here, is written off (reason: uneconomic to pursue), without approval; the "
+        "case says so.",
+    )
+    writeoff_small_amount = fields.Monetary(
+        string="Small Balance Below",
+        currency_field="company_currency_id",
+        help="In company currency.",
+    )
+    writeoff_small_days = fields.Integer(
+        string="Small Balance Overdue For (Days)",
+        default=60,
+        help="Only items overdue for at least this many days are written off.",
+    )
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
 
     # === COMPUTE METHODS === #
     @api.depends("level_ids")
@@ -239,6 +259,32 @@ class DebtRecoveryPolicy(models.Model):
     @api.constrains("level_ids")
     def _check_levels(self):
         self.level_ids._check_order()
+
+    @api.constrains("writeoff_small_balances", "writeoff_small_amount", "writeoff_small_days")
+    def _check_writeoff_small(self):
+        for policy in self:
+            if policy.writeoff_small_amount < 0 or policy.writeoff_small_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The small balance and its days overdue cannot be negative "
+                        "(%(policy)s).",
+                        policy=policy.display_name,
+                    )
+                )
+            if policy.writeoff_small_days > MAX_DAYS:
+                raise ValidationError(
+                    self.env._(
+                        "The days overdue of a small balance cannot exceed %(max)s.",
+                        max=MAX_DAYS,
+                    )
+                )
+            if policy.writeoff_small_balances and not policy.writeoff_small_amount:
+                raise ValidationError(
+                    self.env._(
+                        "%(policy)s writes off small balances: say below which amount.",
+                        policy=policy.display_name,
+                    )
+                )
 
     # === BUSINESS METHODS === #
     def _get_ladder(self):

@@ -22,6 +22,21 @@ class ResConfigSettings(models.TransientModel):
     debt_compensation_account_id = fields.Many2one(
         related="company_id.debt_compensation_account_id", readonly=False
     )
+    debt_writeoff_expense_account_id = fields.Many2one(
+        related="company_id.debt_writeoff_expense_account_id", readonly=False
+    )
+    debt_writeoff_recovered_account_id = fields.Many2one(
+        related="company_id.debt_writeoff_recovered_account_id", readonly=False
+    )
+    debt_writeoff_journal_id = fields.Many2one(
+        related="company_id.debt_writeoff_journal_id", readonly=False
+    )
+    debt_writeoff_vat_relief = fields.Boolean(
+        related="company_id.debt_writeoff_vat_relief", readonly=False
+    )
+    debt_writeoff_approval_amount = fields.Monetary(
+        related="company_id.debt_writeoff_approval_amount", readonly=False
+    )
     debt_agency_clearing_account_id = fields.Many2one(
         related="company_id.debt_agency_clearing_account_id", readonly=False
     )

@@ -1,1 +1,2 @@
 from . import debt_recovery_statement_of_account
+from . import debt_recovery_writeoff_report

@@ -16,4 +16,5 @@ from . import test_ui
 from . import test_css
 from . import test_access_matrix
 from . import test_model_rules
+from . import test_writeoff
 from . import test_agency

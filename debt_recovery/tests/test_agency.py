@@ -238,6 +238,27 @@ class TestAgency(AgencyCommon):
         self.assertEqual(self.env["account.move"].search_count([]), moves_before + 1)
         self.assertEqual(handoff.amount_remaining, 1100.0)
 
+    def test_settled_by_the_customer_closes_the_handoff(self):
+        self.agency.collects = "direct"
+        handoff = self._hand_off()
+        self._collect(handoff, 1500.0)
+        self.assertEqual(handoff.state, "closed", "All that was handed is reported collected.")
+        self.assertFalse(handoff.move_line_ids.filtered("reconciled"))
+        # The customer's payment to us is registered as usual.
+        self._pay(self.invoice_old | self.invoice_new)
+        self.assertTrue(all(handoff.move_line_ids.mapped("reconciled")))
+        # A hand-off whose items the customer paid us without a report closes
+        # with the nightly check, the fee of the case billed.
+        self.agency.collects = "agency"
+        other = self.env["res.partner"].create({"name": "Pays Us", "is_company": True})
+        invoice = self._invoice(other, 80.0, days_late=30)
+        second = self._hand_off(cases=self._case_of(other))
+        self._pay(invoice)
+        self.Handoff._cron_close_settled()
+        self.assertEqual(second.state, "closed")
+        self.assertEqual(second.bill_ids.amount_total, 20.0)
+        self.assertEqual(handoff.state, "closed")
+
     def test_contact_and_promise_reports_are_recorded(self):
         handoff = self._hand_off()
         contact = self._collect(handoff, 0.0, kind="contact")
