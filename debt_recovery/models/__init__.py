@@ -20,6 +20,10 @@ from . import debt_recovery_plan_instalment
 from . import debt_recovery_agency
 from . import debt_recovery_agency_handoff
 from . import debt_recovery_agency_report
+from . import debt_recovery_legal_action
+from . import debt_recovery_legal_step
+from . import debt_recovery_legal_cost
+from . import debt_recovery_evidence_pack
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

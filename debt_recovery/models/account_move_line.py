@@ -11,6 +11,7 @@ from odoo.tools import SQL
 from ..tools.late_payment import ONE_DAY, Accrual, accrue, compensation
 from ..tools.limitation import (
     ACKNOWLEDGEMENT,
+    COURT_CLAIM,
     PART_PAYMENT,
     SHORTEST_YEARS,
     UNSIGNED_ACKNOWLEDGEMENT,
@@ -139,6 +140,14 @@ class AccountMoveLine(models.Model):
     debt_agency_handoff_id = fields.Many2one(
         comodel_name="debt.recovery.agency.handoff",
         string="With Collection Agency",
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+    )
+    debt_legal_action_id = fields.Many2one(
+        comodel_name="debt.recovery.legal.action",
+        string="Open Legal Action",
         index="btree_not_null",
         copy=False,
         readonly=True,
@@ -489,7 +498,7 @@ class AccountMoveLine(models.Model):
         date)]``, with the events of all the items read in one query: the
         part payments (a credit note is none), the payment plans agreed and
         the promises taken (acknowledgements), the letters and emails that
-        left (written reminders)."""
+        left (written reminders), the claims filed in court (legal steps)."""
         if not rows:
             return {}
         for model, fnames in (
@@ -503,11 +512,14 @@ class AccountMoveLine(models.Model):
                 "debt.recovery.communication",
                 ["state", "date_sent", "channel_email", "channel_letter"],
             ),
+            ("debt.recovery.legal.action", ["move_line_ids"]),
+            ("debt.recovery.legal.step", ["legal_action_id", "kind", "date"]),
         ):
             self.env[model].flush_model(fnames)
         ids = tuple({row[0] for row in rows})
         plans = self.env["debt.recovery.plan"]._fields["move_line_ids"]
         promises = self.env["debt.recovery.promise"]._fields["move_line_ids"]
+        legal = self.env["debt.recovery.legal.action"]._fields["move_line_ids"]
         events = defaultdict(list)
         for line_id, day, kind in self.env.execute_query(
             SQL(
@@ -539,6 +551,12 @@ class AccountMoveLine(models.Model):
                  WHERE line.move_line_id IN %(ids)s AND comm.state = 'sent'
                    AND comm.date_sent IS NOT NULL
                    AND (comm.channel_email OR comm.channel_letter)
+                UNION ALL
+                SELECT rel.%(legal_line)s, step.date, %(court_claim)s
+                  FROM %(legal_rel)s rel
+                  JOIN debt_recovery_legal_step step
+                    ON step.legal_action_id = rel.%(legal_id)s AND step.kind = 'claim_filed'
+                 WHERE rel.%(legal_line)s IN %(ids)s
                 """,
                 ids=ids,
                 part_payment=PART_PAYMENT,
@@ -551,6 +569,10 @@ class AccountMoveLine(models.Model):
                 promise_rel=SQL.identifier(promises.relation),
                 promise_id=SQL.identifier(promises.column1),
                 promise_line=SQL.identifier(promises.column2),
+                court_claim=COURT_CLAIM,
+                legal_rel=SQL.identifier(legal.relation),
+                legal_id=SQL.identifier(legal.column1),
+                legal_line=SQL.identifier(legal.column2),
             )
         ):
             events[line_id].append((day, kind))
@@ -585,6 +607,7 @@ class AccountMoveLine(models.Model):
         "debt_dispute_id",
         "debt_promise_id",
         "debt_plan_id",
+        "debt_legal_action_id",
         "debt_agency_handoff_id",
         "move_id.debt_no_reminder",
         "debt_case_id.stage_id",
@@ -610,6 +633,11 @@ class AccountMoveLine(models.Model):
                 reason = self.env._(
                     "Promised for %(date)s",
                     date=fields.Date.to_string(line.debt_promise_id.date_promised),
+                )
+            elif line.debt_legal_action_id:
+                reason = self.env._(
+                    "Under legal action %(action)s",
+                    action=line.debt_legal_action_id.display_name,
                 )
             elif line.debt_agency_handoff_id:
                 reason = self.env._(

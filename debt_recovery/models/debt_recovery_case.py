@@ -120,6 +120,19 @@ class DebtRecoveryCase(models.Model):
         string="Interest and Costs Charged",
         readonly=True,
     )
+    legal_action_ids = fields.One2many(
+        comodel_name="debt.recovery.legal.action",
+        inverse_name="case_id",
+        string="Legal Actions",
+        readonly=True,
+    )
+    legal_action_count = fields.Integer(compute="_compute_legal_action_count")
+    evidence_pack_ids = fields.One2many(
+        comodel_name="debt.recovery.evidence.pack",
+        inverse_name="case_id",
+        string="Evidence Packs",
+        readonly=True,
+    )
     # Stored: they only change when receivable lines change, never with the date.
     amount_due = fields.Monetary(
         string="Total Due",
@@ -508,6 +521,15 @@ class DebtRecoveryCase(models.Model):
             case.risk_band = risk.band if risk else False
 
     @api.depends("communication_ids")
+    def _compute_legal_action_count(self):
+        counts = dict(
+            self.env["debt.recovery.legal.action"]._read_group(
+                [("case_id", "in", self.ids)], ["case_id"], ["__count"]
+            )
+        )
+        for case in self:
+            case.legal_action_count = counts.get(case, 0)
+
     def _compute_communication_count(self):
         counts = dict(
             self.env["debt.recovery.communication"]._read_group(
@@ -854,6 +876,45 @@ class DebtRecoveryCase(models.Model):
             "name": self.env._("Waive or Reverse Interest and Costs"),
             "context": {"default_case_id": self.id},
         }
+
+    def action_open_legal_action(self):
+        """Open a legal action on the case's overdue items (a Recovery
+        Manager: only managers may create one)."""
+        self.ensure_one()
+        self.env["debt.recovery.legal.action"].check_access("create")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Open a Legal Action"),
+            "res_model": "debt.recovery.legal.action",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
+
+    def action_view_legal_actions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "debt_recovery.debt_recovery_legal_action_action"
+        )
+        action["domain"] = [("case_id", "=", self.id)]
+        action["context"] = {"default_case_id": self.id}
+        if self.legal_action_count == 1:
+            action.update(
+                {
+                    "res_id": self.legal_action_ids.id,
+                    "view_mode": "form",
+                    "views": [(False, "form")],
+                }
+            )
+        return action
+
+    def action_evidence_pack(self):
+        """Produce the case's evidence pack (PDF and ZIP of originals) and
+        download its PDF."""
+        self.ensure_one()
+        pack = self.env["debt.recovery.evidence.pack"]._debt_produce(self)
+        return pack.action_download_pdf()
 
     def action_log_call(self):
         self.ensure_one()
@@ -1248,6 +1309,7 @@ class DebtRecoveryCase(models.Model):
             "disputed": self.env._("reject or resolve its open disputes first."),
             "promise": self.env._("mark its open promise to pay broken first."),
             "payment_plan": self.env._("cancel its active payment plan first."),
+            "legal": self.env._("close its open legal action first."),
             "agency": self.env._("recall it from the collection agency first (Recall)."),
         }
         for kind, fname in RECORD_HOLD_FIELDS.items():
@@ -1288,6 +1350,11 @@ class DebtRecoveryCase(models.Model):
                 "hand it to a collection agency (Hand to Agency), with the items the agency "
                 "collects; the case moves to %(stage)s when the agency holds all its overdue "
                 "debt.",
+                stage=stage.display_name,
+            ),
+            "legal": self.env._(
+                "open the legal action (Legal Action), with its items and claim; the case "
+                "moves to %(stage)s while the action holds all its overdue debt.",
                 stage=stage.display_name,
             ),
         }

@@ -151,6 +151,20 @@ class DebtRecoveryCharge(models.Model):
                 lines[comm.company_id.currency_id].append(
                     {"communication_id": comm.id, "kind": "fee", "amount": fee}
                 )
+        # Recoverable legal costs, each charged (or waived) once.
+        costs = self.env["debt.recovery.legal.cost"].search(
+            [
+                ("legal_action_id.case_id", "=", case.id),
+                ("recoverable", "=", True),
+                ("charge_line_ids", "=", False),
+            ],
+            order="date, id",
+        )
+        for cost in costs:
+            if not cost.currency_id.is_zero(cost.amount):
+                lines[cost.currency_id].append(
+                    {"legal_cost_id": cost.id, "kind": "legal_cost", "amount": cost.amount}
+                )
         return lines
 
     @api.model
@@ -316,6 +330,14 @@ class DebtRecoveryCharge(models.Model):
         if vals["kind"] == "compensation":
             return self.env._(
                 "Fixed compensation for recovery costs, %(invoice)s", invoice=item.move_id.name
+            )
+        if vals["kind"] == "legal_cost":
+            cost = self.env["debt.recovery.legal.cost"].browse(vals["legal_cost_id"])
+            return self.env._(
+                "Legal costs: %(kind)s, %(bill)s (%(action)s)",
+                kind=dict(cost._fields["kind"]._description_selection(self.env))[cost.kind],
+                bill=cost.move_id.ref or cost.move_id.name,
+                action=cost.legal_action_id.reference or cost.legal_action_id.display_name,
             )
         comm = self.env["debt.recovery.communication"].browse(vals["communication_id"])
         return self.env._(

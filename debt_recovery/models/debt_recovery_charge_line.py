@@ -20,6 +20,7 @@ class DebtRecoveryChargeLine(models.Model):
             ("interest", "Interest"),
             ("compensation", "Fixed Compensation"),
             ("fee", "Level Fee"),
+            ("legal_cost", "Legal Costs"),
         ],
         required=True,
     )
@@ -32,6 +33,12 @@ class DebtRecoveryChargeLine(models.Model):
     communication_id = fields.Many2one(
         comodel_name="debt.recovery.communication",
         string="Communication",
+        index="btree_not_null",
+        ondelete="restrict",
+    )
+    legal_cost_id = fields.Many2one(
+        comodel_name="debt.recovery.legal.cost",
+        string="Legal Cost",
         index="btree_not_null",
         ondelete="restrict",
     )

@@ -709,6 +709,7 @@ class DebtRecoveryCommunication(models.Model):
                 "debt_dispute_id",
                 "debt_plan_id",
                 "debt_promise_id",
+                "debt_legal_action_id",
                 "debt_agency_handoff_id",
                 "move_id",
             ]
@@ -785,6 +786,7 @@ class DebtRecoveryCommunication(models.Model):
             "disputed": self.env._("disputed"),
             "plan": self.env._("in a payment plan"),
             "promise": self.env._("promised"),
+            "legal": self.env._("under legal action"),
             "agency": self.env._("with a collection agency"),
             "excluded": self.env._("excluded from reminders"),
             "time_barred": self.env._("time-barred"),
@@ -877,6 +879,8 @@ class DebtRecoveryCommunication(models.Model):
             return "plan"
         if item.debt_promise_id:
             return "promise"
+        if item.debt_legal_action_id:
+            return "legal"
         if item.debt_agency_handoff_id:
             return "agency"
         if item.move_id.debt_no_reminder:

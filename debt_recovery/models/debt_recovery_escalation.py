@@ -256,6 +256,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
             ("debt_dispute_id", "=", False),
             ("debt_promise_id", "=", False),
             ("debt_plan_id", "=", False),
+            ("debt_legal_action_id", "=", False),
             ("debt_agency_handoff_id", "=", False),
             ("move_id.debt_no_reminder", "!=", True),
             ("partner_id.commercial_partner_id.debt_no_reminder", "!=", True),

@@ -27,6 +27,7 @@ RECORD_HOLD_FIELDS = {
     "disputed": "debt_dispute_id",
     "promise": "debt_promise_id",
     "payment_plan": "debt_plan_id",
+    "legal": "debt_legal_action_id",
     "agency": "debt_agency_handoff_id",
 }
 

@@ -109,7 +109,12 @@ class ResCompany(models.Model):
                     company=self.display_name,
                 )
             )
-        return journal, {"interest": interest, "compensation": costs, "fee": costs}
+        return journal, {
+            "interest": interest,
+            "compensation": costs,
+            "fee": costs,
+            "legal_cost": costs,
+        }
 
     def _debt_agency_accounts(self):
         """(journal, clearing account) of the collections an agency makes on its

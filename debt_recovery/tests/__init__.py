@@ -18,3 +18,5 @@ from . import test_access_matrix
 from . import test_model_rules
 from . import test_writeoff
 from . import test_agency
+from . import test_legal
+from . import test_evidence_pack

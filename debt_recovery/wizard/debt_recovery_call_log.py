@@ -53,7 +53,7 @@ class DebtRecoveryCallLog(models.TransientModel):
                 )
             )
         body = Markup("<br/>").join(lines)
-        case.message_post(body=body, subtype_xmlid="mail.mt_note")
+        case.message_post(body=body, subtype_xmlid="debt_recovery.mt_case_call")
         if self.next_action_date:
             case.write(
                 {
