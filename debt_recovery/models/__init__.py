@@ -34,3 +34,8 @@ from . import res_config_settings
 from . import debt_recovery_risk
 from . import ir_actions_report
 from . import debt_recovery_demo
+from . import debt_recovery_writeoff_reason
+from . import debt_recovery_writeoff
+from . import debt_recovery_writeoff_line
+from . import debt_recovery_writeoff_recovery
+from . import debt_recovery_case_writeoff

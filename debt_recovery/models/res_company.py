@@ -83,6 +83,38 @@ class ResCompany(models.Model):
         "journal's account).",
     )
 
+    debt_writeoff_expense_account_id = fields.Many2one(
+        comodel_name="account.account",
+        string="Bad-Debt Expense Account",
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+        help="Debited with the debt written off (net of the VAT recovered under a "
+        "bad-debt relief).",
+    )
+    debt_writeoff_recovered_account_id = fields.Many2one(
+        comodel_name="account.account",
+        string="Bad Debt Recovered Account",
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Credited with what a customer pays of a debt written off.",
+    )
+    debt_writeoff_journal_id = fields.Many2one(
+        comodel_name="account.journal",
+        string="Write-Off Journal",
+        domain="[('type', '=', 'general'), ('company_id', 'in', [id, False])]",
+        help="The journal of the write-off and recovery entries (empty: the first "
+        "miscellaneous journal).",
+    )
+    debt_writeoff_vat_relief = fields.Boolean(
+        string="VAT Bad-Debt Relief",
+        help="A write-off takes back the output VAT of the written-off invoice, pro rata "
+        "of its tax lines; a recovery pays it again.",
+    )
+    debt_writeoff_approval_amount = fields.Monetary(
+        string="Write-Offs Need Approval Above",
+        currency_field="currency_id",
+        help="A write-off of more than this (in company currency) waits for a second "
+        "recovery manager's approval (0: never).",
+    )
+
     debt_limitation_warning_days = fields.Integer(
         string="Warn Before Limitation Date (Days)",
         default=90,
@@ -135,6 +167,26 @@ class ResCompany(models.Model):
             )
         return journal, clearing
 
+    def _debt_writeoff_accounts(self):
+        """(journal, bad-debt expense, bad debt recovered) of the company."""
+        self.ensure_one()
+        Journal = self.env["account.journal"].sudo()
+        journal = self.debt_writeoff_journal_id or Journal.search(
+            [*Journal._check_company_domain(self), ("type", "=", "general")], limit=1
+        )
+        expense = self.debt_writeoff_expense_account_id
+        recovered = self.debt_writeoff_recovered_account_id
+        if not journal or not expense or not recovered:
+            raise UserError(
+                self.env._(
+                    "Debts cannot be written off or recovered in %(company)s: set the "
+                    "write-off journal, the bad-debt expense account and the bad debt "
+                    "recovered account (Invoicing > Configuration > Settings).",
+                    company=self.display_name,
+                )
+            )
+        return journal, expense, recovered
+
     def _debt_jurisdiction(self):
         """The late-payment law of the company's letters: ``fr``, ``de``,
         ``nl``, ``es``, ``uk``, or ``eu`` (Directive 2011/7/EU) elsewhere."""
@@ -146,6 +198,13 @@ class ResCompany(models.Model):
         if any(company.debt_limitation_warning_days < 0 for company in self):
             raise ValidationError(
                 self.env._("The days of warning before a limitation date cannot be negative.")
+            )
+
+    @api.constrains("debt_writeoff_approval_amount")
+    def _check_debt_writeoff_approval_amount(self):
+        if any(company.debt_writeoff_approval_amount < 0 for company in self):
+            raise ValidationError(
+                self.env._("The write-off amount that needs approval cannot be negative.")
             )
 
     @api.constrains("debt_hold_overdue_days")
