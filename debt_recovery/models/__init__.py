@@ -24,6 +24,7 @@ from . import debt_recovery_legal_action
 from . import debt_recovery_legal_step
 from . import debt_recovery_legal_cost
 from . import debt_recovery_evidence_pack
+from . import debt_recovery_evidence_pack_agency
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

@@ -32,6 +32,7 @@ SECTION_KEYS = (
     "plans",
     "disputes",
     "payments",
+    "agency",
     "legal",
 )
 

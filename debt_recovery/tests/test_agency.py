@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import zipfile
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -468,10 +469,6 @@ class TestAgencyCaseFilePdf(AgencyCommon, HttpCase):
         for attachment in (handoff.case_file_pdf_id, handoff.letter_attachment_id):
             self.assertTrue(attachment.raw.startswith(b"%PDF-"), attachment.name)
             self.assertGreaterEqual(len(PdfFileReader(io.BytesIO(attachment.raw)).pages), 1)
-        with open("/tmp/debt_agency_case_file.pdf", "wb") as out:
-            out.write(handoff.case_file_pdf_id.raw)
-        with open("/tmp/debt_agency_announcement.pdf", "wb") as out:
-            out.write(handoff.letter_attachment_id.raw)
         html = (
             self.env["ir.actions.report"]
             ._render_qweb_html("debt_recovery.action_report_agency_case_file", handoff.ids)[0]
@@ -492,3 +489,23 @@ class TestAgencyCaseFilePdf(AgencyCommon, HttpCase):
         message = self.case.message_ids.filtered(lambda m: m.message_type == "comment")[:1]
         self.assertIn(self.customer, message.partner_ids)
         self.assertEqual(message.attachment_ids, handoff.letter_attachment_id)
+
+        # The evidence pack has the agency's section, its files and the letter.
+        self._collect(handoff, 400.0)
+        self.case.with_user(self.user_manager).with_context(
+            force_report_rendering=True
+        ).action_evidence_pack()
+        pack = self.env["debt.recovery.evidence.pack"].search([("case_id", "=", self.case.id)])
+        self.assertIn("Collection Agency", pack.section_names)
+        names = zipfile.ZipFile(io.BytesIO(pack.zip_attachment_id.raw)).namelist()
+        agency_files = [name for name in names if name.startswith("agency/")]
+        self.assertEqual(
+            sorted(name.rsplit(".", 1)[1] for name in agency_files), ["csv", "json", "pdf", "pdf"]
+        )
+        section = str(
+            self.env["ir.qweb"]._render(
+                "debt_recovery.report_evidence_pack_agency", {"values": {"handoffs": handoff}}
+            )
+        )
+        self.assertIn("Recover-All Agency", section)
+        self.assertIn(self.invoice_old.name, section)
