@@ -169,6 +169,37 @@ def probe_ours_escalation(env, day):
     return figures
 
 
+def probe_ours_escalation_notices(env, day):
+    """The escalation straight to the level of the age (the policy's other
+    mode): most overdue items get their formal notice or final demand at once,
+    each communication with the interest and compensation it states."""
+    configure_ours(env)
+    env["debt.recovery.policy"].search([("is_default", "=", True)]).write(
+        {"escalation_mode": "age"}
+    )
+    env.cr.commit()
+    env["debt.recovery.case"]._cron_sync_cases()
+    analyze(env.cr)
+
+    def run():
+        escalate(env)
+        env.cr.execute(
+            "SELECT count(*), count(*) FILTER (WHERE amount_interest > 0), "
+            "coalesce(sum(amount_interest), 0), coalesce(sum(amount_compensation), 0) "
+            "FROM debt_recovery_communication WHERE date = %s",
+            [day],
+        )
+        comms, with_interest, interest, compensation = env.cr.fetchone()
+        return {
+            "communications": comms,
+            "with_interest": with_interest,
+            "interest": float(interest),
+            "compensation": float(compensation),
+        }
+
+    return timed(env, run)
+
+
 def probe_oca_setup(env):
     """The OCA policy with the same delays, default for every company."""
     import oca
@@ -664,6 +695,7 @@ def probe_interest(env):
 
 PROBES = {
     "ours_escalation": probe_ours_escalation,
+    "ours_escalation_notices": probe_ours_escalation_notices,
     "oca_setup": probe_oca_setup,
     "oca_escalation": probe_oca_escalation,
     "ui": probe_ui,
@@ -1255,7 +1287,9 @@ def main():
     one.add_argument("--addons-path", required=True)
     one.add_argument("--day", type=int, default=0)
     again = sub.add_parser("repeat", help="one probe on fresh copies of a size's template")
-    again.add_argument("kind", choices=["letters", "interest", "ours_escalation"])
+    again.add_argument(
+        "kind", choices=["letters", "interest", "ours_escalation", "ours_escalation_notices"]
+    )
     again.add_argument("--size", default="medium")
     again.add_argument("--runs", type=int, default=3)
     again.add_argument("--addons-path", required=True)

@@ -93,9 +93,9 @@ case "${1:-}" in
             --send-runs "${BENCH_SEND_RUNS:-1}" --send-sizes ${BENCH_SEND_SIZES:-medium}
         ;;
     repeat)
-        # scripts/bench.sh repeat letters|interest|ours_escalation [SIZE] [RUNS]: one figure
+        # scripts/bench.sh repeat letters|interest|ours_escalation[_notices] [SIZE] [RUNS]: one figure
         # again, on fresh copies of the size's template, without the rest.
-        kind="${2:?usage: scripts/bench.sh repeat letters|interest|ours_escalation [SIZE] [RUNS]}"
+        kind="${2:?usage: scripts/bench.sh repeat letters|interest|ours_escalation[_notices] [SIZE] [RUNS]}"
         size="${3:-medium}"
         build "$size" && refresh "$size"
         "$PY" "$REPO_DIR/bench/measure.py" repeat "$kind" --size "$size" --runs "${4:-3}" \

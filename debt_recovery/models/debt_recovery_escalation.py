@@ -61,6 +61,9 @@ class Draft:
     amount_overdue: float = 0.0
     amount_credit: float = 0.0
     amount: float = 0.0
+    # What its letter states (legal-notice levels): interest, compensation.
+    amount_interest: float = 0.0
+    amount_compensation: float = 0.0
 
 
 class DebtRecoveryEscalation(models.AbstractModel):
@@ -203,6 +206,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
             )
             if draft:
                 drafts.append(draft)
+        self._add_late_payment(drafts, today)
         return drafts, left
 
     @api.model
@@ -486,29 +490,24 @@ class DebtRecoveryEscalation(models.AbstractModel):
 
     # === CREATION === #
     @api.model
-    def _late_payment_of(self, drafts, today):
-        """[(interest, compensation)] of each draft, as its letter states
-        them: for the levels that give the statutory notice, from one pass over
-        all their items (``account.move.line._debt_late_payment``)."""
+    def _add_late_payment(self, drafts, today):
+        """Set on each draft the interest and compensation its letter states:
+        for the levels that give the statutory notice, from one pass over all
+        their items (``account.move.line._debt_late_payment``)."""
         notices = [draft for draft in drafts if draft.level.legal_notice]
-        figures = {}
-        if notices:
-            figures = (
-                self.env["account.move.line"]
-                .browse([item.line_id for draft in notices for item in draft.items])
-                ._debt_late_payment(today)
-            )
-        result = []
-        for draft in drafts:
-            interest = compensation = 0.0
-            if draft.level.legal_notice:
-                for item in draft.items:
-                    figure = figures.get(item.line_id)
-                    if figure:
-                        interest += figure.interest
-                        compensation += figure.compensation
-            result.append((interest, compensation))
-        return result
+        if not notices:
+            return
+        figures = (
+            self.env["account.move.line"]
+            .browse([item.line_id for draft in notices for item in draft.items])
+            ._debt_late_payment(today)
+        )
+        for draft in notices:
+            for item in draft.items:
+                figure = figures.get(item.line_id)
+                if figure:
+                    draft.amount_interest += figure.interest
+                    draft.amount_compensation += figure.compensation
 
     def _create_communications(self, drafts, today, send=True, case_of=None):
         """Create the communications of ``drafts`` (``[Draft]``).
@@ -526,7 +525,6 @@ class DebtRecoveryEscalation(models.AbstractModel):
                 .sudo()
                 ._open_cases_of([(draft.customer, draft.company) for draft in drafts])
             )
-        late = self._late_payment_of(drafts, today)
         # In one INSERT each (no creation message, no followers): a
         # communication logs itself on the case and the customer when sent.
         comms = bulk_create(
@@ -537,8 +535,8 @@ class DebtRecoveryEscalation(models.AbstractModel):
                     "amount_overdue": draft.amount_overdue,
                     "amount_credit": draft.amount_credit,
                     "amount_total": draft.amount,
-                    "amount_interest": late[index][0],
-                    "amount_compensation": late[index][1],
+                    "amount_interest": draft.amount_interest,
+                    "amount_compensation": draft.amount_compensation,
                     "company_id": draft.company.id,
                     "case_id": case_of.get((draft.customer.id, draft.company.id)),
                     "partner_id": draft.customer.id,
@@ -551,7 +549,7 @@ class DebtRecoveryEscalation(models.AbstractModel):
                     "channel_letter": draft.letter,
                     "channel_phone": draft.phone,
                 }
-                for index, draft in enumerate(drafts)
+                for draft in drafts
             ],
             # The cases and levels were selected in the communication's company.
             check_company=False,
