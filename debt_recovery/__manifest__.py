@@ -54,6 +54,7 @@
         "views/debt_recovery_case_views.xml",
         "views/debt_recovery_writeoff_views.xml",
         "report/debt_recovery_writeoff_report_views.xml",
+        "report/debt_recovery_writeoff_templates.xml",
         "views/debt_recovery_legal_action_views.xml",
         "views/account_move_views.xml",
         "views/account_move_line_views.xml",

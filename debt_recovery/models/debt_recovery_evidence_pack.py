@@ -34,6 +34,7 @@ SECTION_KEYS = (
     "payments",
     "agency",
     "legal",
+    "writeoff",
 )
 
 

@@ -1,14 +1,17 @@
+import re
+import subprocess
 from datetime import timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common import MANAGER_GROUPS, DebtRecoveryCommon
 
 
-@tagged("post_install", "-at_install")
-class TestWriteoff(DebtRecoveryCommon):
+class WriteoffCommon(DebtRecoveryCommon):
+    """The company's write-off accounts, a 20 % VAT, two managers."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -35,6 +38,33 @@ class TestWriteoff(DebtRecoveryCommon):
         cls.user_manager_2 = cls._user("dr_manager_2", "Max Manager", MANAGER_GROUPS)
         cls.receivable = cls.company_data["default_account_receivable"]
 
+    def _write_off(self, user=None, amounts=None, reason=None, **context):
+        """Run the write-off wizard as ``user`` (the manager by default) with
+        ``context`` (default_case_ids / default_move_line_ids), optionally
+        setting {item: amount}; returns the write-offs created."""
+        wizard_form = Form(
+            self.env["debt.recovery.writeoff.wizard"]
+            .with_user(user or self.user_manager)
+            .with_context(**context)
+        )
+        wizard_form.reason_id = reason or self.reason_insolvency
+        wizard_form.note = "Administrator's letter of 1 December"
+        wizard = wizard_form.save()
+        for line in wizard.line_ids:
+            if amounts and line.move_line_id in amounts:
+                line.amount = amounts[line.move_line_id]
+        before = self.env["debt.recovery.writeoff"].search([])
+        wizard.action_confirm()
+        return self.env["debt.recovery.writeoff"].search([]) - before
+
+    @staticmethod
+    def _item(move):
+        """The receivable line of ``move`` (an invoice, a payment)."""
+        return move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+
+
+@tagged("post_install", "-at_install")
+class TestWriteoff(WriteoffCommon):
     # --- helpers --- #
     def _taxed_invoice(self, partner, untaxed, days_late, tax=None):
         due = self.today - timedelta(days=days_late)
@@ -59,29 +89,6 @@ class TestWriteoff(DebtRecoveryCommon):
         )
         move.action_post()
         return move
-
-    @staticmethod
-    def _item(invoice):
-        return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
-
-    def _write_off(self, user=None, amounts=None, reason=None, **context):
-        """Run the write-off wizard as ``user`` (the manager by default) with
-        ``context`` (default_case_ids / default_move_line_ids), optionally
-        setting {item: amount}; returns the write-offs created."""
-        wizard_form = Form(
-            self.env["debt.recovery.writeoff.wizard"]
-            .with_user(user or self.user_manager)
-            .with_context(**context)
-        )
-        wizard_form.reason_id = reason or self.reason_insolvency
-        wizard_form.note = "Administrator's letter of 1 December"
-        wizard = wizard_form.save()
-        for line in wizard.line_ids:
-            if amounts and line.move_line_id in amounts:
-                line.amount = amounts[line.move_line_id]
-        before = self.env["debt.recovery.writeoff"].search([])
-        wizard.action_confirm()
-        return self.env["debt.recovery.writeoff"].search([]) - before
 
     @staticmethod
     def _note(record, text):
@@ -471,3 +478,43 @@ class TestWriteoff(DebtRecoveryCommon):
             .with_user(stranger)
             .search([("writeoff_id", "=", writeoff.id)])
         )
+
+
+@tagged("post_install", "-at_install")
+class TestWriteoffEvidencePack(WriteoffCommon, HttpCase):
+    """The evidence pack of a written-off case, rendered for real."""
+
+    def test_evidence_pack_shows_the_write_off_and_the_recovery(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=40)
+        self._pay(invoice, amount=250.0)
+        case = self._case_of(self.customer)
+        writeoff = self._write_off(default_case_ids=case.ids)
+        self.assertEqual(writeoff.amount_total, 750.0)
+        payment = self._unapplied_payment(self.customer, 300.0)
+        self.env["debt.recovery.writeoff.recovery"].with_user(self.user_manager)._debt_book(
+            case, self._item(payment.move_id), 300.0
+        )
+        case.with_user(self.user_manager).with_context(
+            force_report_rendering=True
+        ).action_evidence_pack()
+        pdf = case.evidence_pack_ids.pdf_attachment_id.raw
+        self.assertTrue(pdf.startswith(b"%PDF-"))
+        text = " ".join(
+            subprocess.run(
+                ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+            )
+            .stdout.decode()
+            .split()
+        )
+        self.assertRegex(text, r"\d+\. Debt Written Off and Recovered Since \d+")
+        self.assertIn("Insolvency", text)
+        self.assertIn("requested by Mona Manager", text)
+        self.assertIn("Administrator's letter of 1 December", text)
+        self.assertIn(writeoff.move_id.name, text)
+        self.assertIn(payment.move_id.name, text)
+        self.assertIn("(40.0 %)", text)
+        # Still claimed: 750 written off less 300 recovered.
+        self.assertIn("Principal written off in our accounts, still owed $ 450.00", text)
+        # The write-off is no payment received; the real payment is one.
+        self.assertIn("Written off (no payment)", text)
+        self.assertRegex(text, r"Payment \S+ " + re.escape(invoice.name) + r" \$ 250\.00")
