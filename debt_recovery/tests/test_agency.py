@@ -2,7 +2,7 @@ import csv
 import io
 import json
 import zipfile
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 
 from odoo import Command
@@ -434,6 +434,62 @@ class TestAgencyAccess(AgencyCommon):
             self.agency.with_user(collector).commission_percent = 1.0
         self.assertEqual(handoff.state, "active")
         self.assertEqual(handoff.amount_collected, 100.0)
+
+    def test_access_matrix(self):
+        """Each kind of user, each action: only a recovery manager of the
+        company hands a case, records a report, recalls, or sets an agency's
+        terms; everyone else is refused and nothing changes."""
+        handoff = self._hand_off()
+        other_company = self.setup_other_company()["company"]
+        users = {
+            "public": self.env.ref("base.public_user"),
+            "portal": self._portal_user(),
+            "billing": self.user_invoicing,
+            "collector": self.user_collector,
+            "manager": self.user_manager,
+            "manager_other_company": self._other_company_manager(other_company),
+        }
+        other = self.env["res.partner"].create({"name": "Matrix Debtor", "is_company": True})
+        self._invoice(other, 90.0, days_late=30)
+        other_case = self._case_of(other)
+        operations = {
+            "hand_off": lambda user: self._hand_off(cases=other_case, user=user),
+            "record_report": lambda user: self._collect(handoff, 100.0, user=user),
+            "open_report_wizard": lambda user: handoff.with_user(user).action_record_report(),
+            "refresh_case_file": lambda user: handoff.with_user(user).action_generate_case_file(),
+            "recall": lambda user: handoff.with_user(user).action_recall(),
+            "agency_terms": lambda user: self.agency.with_user(user).write(
+                {"commission_percent": 1.0}
+            ),
+        }
+
+        def state():
+            self.env.invalidate_all()
+            return (
+                handoff.state,
+                len(handoff.report_ids),
+                handoff.case_file_pdf_id.id,
+                self.agency.commission_percent,
+                self.Handoff.search_count([]),
+                other_case.stage_id,
+            )
+
+        before = state()
+        for operation, run in operations.items():
+            for key, user in users.items():
+                with (
+                    self.subTest(operation=operation, user=key),
+                    closing(self.cr.savepoint()),
+                ):
+                    if key == "manager":
+                        run(user)
+                        if operation != "open_report_wizard":
+                            self.assertNotEqual(state(), before, "The manager's action is done.")
+                    else:
+                        with self.assertRaises(UserError):
+                            run(user)
+                        self.assertEqual(state(), before, "Nothing changed.")
+                self.env.invalidate_all()
 
     def test_other_company_sees_nothing(self):
         handoff = self._hand_off()
