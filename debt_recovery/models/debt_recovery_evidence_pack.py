@@ -9,12 +9,19 @@ import zipfile
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from reportlab.pdfgen import canvas
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_datetime, html_sanitize
-from odoo.tools.pdf import PdfFileReader, PdfFileWriter
+from odoo.tools import format_amount, format_date, format_datetime, html_sanitize
+from odoo.tools.pdf import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    PdfFileReader,
+    PdfFileWriter,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -34,7 +41,6 @@ SECTION_KEYS = (
     "payments",
     "agency",
     "legal",
-    "writeoff",
 )
 
 
@@ -225,7 +231,7 @@ class DebtRecoveryEvidencePack(models.Model):
         return sections
 
     def _debt_case_items(self):
-        """Every customer-invoice receivable item of the case (open or paid)."""
+        """Every invoice item of the case (open or paid)."""
         case = self.case_id
         return self.env["account.move.line"].search(
             [
@@ -233,6 +239,7 @@ class DebtRecoveryEvidencePack(models.Model):
                 ("company_id", "=", case.company_id.id),
                 ("account_type", "=", "asset_receivable"),
                 ("parent_state", "=", "posted"),
+                ("move_id.move_type", "in", ("out_invoice", "out_receipt")),
                 "|",
                 ("debt_case_id", "=", case.id),
                 ("debt_communication_line_ids.communication_id.case_id", "=", case.id),
@@ -318,15 +325,14 @@ class DebtRecoveryEvidencePack(models.Model):
                 ext = "pdf" if raw.startswith(b"%PDF-") else "html"
                 originals.append((f"{stem}.{ext}", raw))
                 if ext == "pdf":
-                    appendix = f"A{len(appendices) + 1}"
+                    appendix = ref
                     appendices.append(
                         (
                             self.env._(
-                                "%(appendix)s: %(ref)s %(level)s of %(date)s, as sent",
-                                appendix=appendix,
+                                "%(ref)s: %(level)s of %(date)s, as sent",
                                 ref=ref,
                                 level=comm.level_id.name,
-                                date=day,
+                                date=format_date(self.env, day),
                             ),
                             raw,
                         )
@@ -490,7 +496,7 @@ class DebtRecoveryEvidencePack(models.Model):
                                 step=dict(step._fields["kind"]._description_selection(self.env))[
                                     step.kind
                                 ],
-                                date=step.date,
+                                date=format_date(self.env, step.date),
                                 action=action.display_name,
                             ),
                             raw,
@@ -578,37 +584,88 @@ class DebtRecoveryEvidencePack(models.Model):
                 continue
             match = re.match(r"\s*(\d+\.)\s", item.title or "")
             if match and match.group(1) not in starts:
-                starts[match.group(1)] = reader.get_destination_page_number(item)
+                page = self._debt_outline_page(reader, item)
+                if page is not None:
+                    starts[match.group(1)] = page
         return starts
 
+    @api.model
+    def _debt_outline_page(self, reader, item):
+        """The page index of an outline item: wkhtmltopdf's give it as a
+        number, others as a reference to the page."""
+        page = item.get("/Page")
+        if isinstance(page, int):
+            return int(page)
+        if page is not None and hasattr(page, "idnum"):
+            for index, candidate in enumerate(reader.pages):
+                if getattr(candidate.indirect_reference, "idnum", None) == page.idnum:
+                    return index
+        number = reader.get_destination_page_number(item)
+        return number if number >= 0 else None
+
     def _debt_number_pages(self, writer):
-        """The PDF of ``writer`` with every page numbered "case - page n of
-        N" at its foot (the appendices keep their own content untouched)."""
+        """The PDF of ``writer`` with every page numbered "case - evidence
+        pack - page n of N" at its foot. The number is one more content
+        stream of the page (its own content is left as it is, inside a
+        saved graphics state): no page is parsed or rewritten, as merging
+        an overlay would (measured: most of the time of a large pack)."""
         total = len(writer.pages)
-        packet = io.BytesIO()
-        can = canvas.Canvas(packet)
-        sizes = []
+        font = writer._add_object(
+            DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Font"),
+                    NameObject("/Subtype"): NameObject("/Type1"),
+                    NameObject("/BaseFont"): NameObject("/Helvetica"),
+                    NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+                }
+            )
+        )
+        save = DecodedStreamObject()
+        save.set_data(b"q\n")
+        save_ref = writer._add_object(save)
         for number, page in enumerate(writer.pages, start=1):
             box = page.mediabox
-            width, height = float(abs(box.width)), float(abs(box.height))
-            sizes.append((width, height))
-            can.setPageSize((width, height))
-            can.setFont("Helvetica", 7)
-            can.drawRightString(
-                width - 20,
-                10,
-                self.env._(
-                    "%(case)s - evidence pack - page %(page)s of %(total)s",
-                    case=self.case_id.name,
-                    page=number,
-                    total=total,
-                ),
+            width = float(box.width)
+            left, bottom = float(box.left), float(box.bottom)
+            text = self.env._(
+                "%(case)s - evidence pack - page %(page)s of %(total)s",
+                case=self.case_id.name,
+                page=number,
+                total=total,
             )
-            can.showPage()
-        can.save()
-        overlay = PdfFileReader(packet, strict=False)
-        for number, page in enumerate(writer.pages):
-            page.merge_page(overlay.pages[number])
+            x = left + width - 20 - stringWidth(text, "Helvetica", 7)
+            escaped = (
+                text.encode("cp1252", "replace")
+                .replace(b"\\", b"\\\\")
+                .replace(b"(", b"\\(")
+                .replace(b")", b"\\)")
+            )
+            stamp = DecodedStreamObject()
+            stamp.set_data(
+                b"\nQ q BT /FEvidencePack 7 Tf 1 0 0 1 %.2f %.2f Tm (%s) Tj ET Q\n"
+                % (x, bottom + 10, escaped)
+            )
+            contents = page.get("/Contents")
+            contents = contents.get_object() if contents is not None else None
+            streams = (
+                list(contents)
+                if isinstance(contents, ArrayObject)
+                else ([page.raw_get("/Contents")] if contents is not None else [])
+            )
+            page[NameObject("/Contents")] = ArrayObject(
+                [save_ref, *streams, writer._add_object(stamp)]
+            )
+            resources = page.get("/Resources")
+            resources = resources.get_object() if resources is not None else None
+            if resources is None:
+                resources = DictionaryObject()
+                page[NameObject("/Resources")] = resources
+            fonts = resources.get("/Font")
+            fonts = fonts.get_object() if fonts is not None else None
+            if fonts is None:
+                fonts = DictionaryObject()
+                resources[NameObject("/Font")] = fonts
+            fonts[NameObject("/FEvidencePack")] = font
         stream = io.BytesIO()
         writer.write(stream)
         return stream.getvalue()

@@ -41,7 +41,10 @@ class DebtRecoveryLegalAction(models.Model):
         domain="[('is_closed', '=', False)]",
     )
     partner_id = fields.Many2one(related="case_id.partner_id", store=True, readonly=True)
-    company_id = fields.Many2one(related="case_id.company_id", store=True, readonly=True)
+    # No default: the company is the case's.
+    company_id = fields.Many2one(
+        related="case_id.company_id", store=True, readonly=True, precompute=True, default=None
+    )
     move_line_ids = fields.Many2many(
         comodel_name="account.move.line",
         string="Items Claimed",
@@ -126,7 +129,7 @@ class DebtRecoveryLegalAction(models.Model):
     cost_ids = fields.One2many(
         comodel_name="debt.recovery.legal.cost",
         inverse_name="legal_action_id",
-        string="Costs Incurred",
+        string="Costs",
     )
     amount_costs_incurred = fields.Monetary(
         string="Costs Incurred",

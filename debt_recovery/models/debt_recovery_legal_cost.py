@@ -60,7 +60,7 @@ class DebtRecoveryLegalCost(models.Model):
         string="Charged",
         readonly=True,
     )
-    charged = fields.Boolean(compute="_compute_charged")
+    charged = fields.Boolean(string="Charged to Customer", compute="_compute_charged")
 
     # === COMPUTE METHODS === #
     @api.depends("move_id.amount_untaxed")

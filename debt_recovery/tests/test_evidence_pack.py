@@ -1,5 +1,6 @@
 import base64
 import io
+import logging
 import re
 import subprocess
 import time
@@ -9,12 +10,14 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
 
 from ..models.debt_recovery_workflow_mixin import workflow_step
 from .common import DebtRecoveryCommon
+
+_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -90,7 +93,8 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
         )
         wizard.move_line_ids = self._item(planned)
         plan = self.env["debt.recovery.plan"].browse(wizard.action_create_plan()["res_id"])
-        plan.action_activate()
+        if plan.state != "active":
+            plan.action_activate()
         self._pay(invoice, amount=250.0)
         # A legal action with a claim filed (the claim form as its document).
         claim_form = sent[0].letter_attachment_id.raw
@@ -135,9 +139,11 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
         self.assertEqual(len(reader.pages), pack.page_count)
         comms = case.communication_ids.sorted(lambda c: (c.date_sent or c.date, c.id))
         self.assertEqual(pack.communication_count, len(comms))
-        print(  # noqa: T201
-            f"Evidence pack: {pack.page_count} pages, {len(comms)} communications, "
-            f"{elapsed:.1f} s"
+        _logger.info(
+            "Evidence pack: %s pages, %s communications, %.1f s",
+            pack.page_count,
+            len(comms),
+            elapsed,
         )
 
         text = " ".join(self._text(pdf).split())
@@ -167,15 +173,15 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
             self.assertTrue(match, f"{ref} ({comm.level_id.name}) is listed.")
             positions.append(match.start())
         self.assertEqual(positions, sorted(positions))
-        self.assertIn("Lucy Late", text)
+        self.assertIn("ap@late-payer.example.com", text)
         for comm in comms:
             self.assertIn(
                 dict(comm._fields["status"]._description_selection(self.env))[comm.status], text
             )
         # Each stored copy is appended as it was sent (listed with its page).
         for number in range(1, len(comms) + 1):
-            self.assertRegex(toc, rf"Appendix A\d+: C-{number:03d} ")
-        appendix = re.search(r"Appendix A1: C-001 .*? (\d+) ", toc)
+            self.assertRegex(toc, rf"Appendix C-{number:03d}: ")
+        appendix = re.search(r"Appendix C-001: .*? (\d+) ", toc)
         first_copy = " ".join(self._text(pdf, int(appendix.group(1))).split())
         self.assertIn(comms[0].line_ids.move_id[:1].name, first_copy)
         # The rest of the file: calls, promises, plans, disputes, payments, legal steps.
@@ -225,8 +231,11 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
         pack = self.Pack.search([("case_id", "=", case.id)])
         self.assertEqual(pack.user_id, self.user_collector)
         self.assertEqual(pack.communication_count, 0)
-        with self.assertRaises(Exception):  # noqa: B017
+        # A record of what was produced: nobody deletes it.
+        with self.assertRaises(AccessError):
             pack.with_user(self.user_manager).unlink()
+        with self.assertRaises(UserError):
+            pack.unlink()
 
     def test_hundred_communications_timed(self):
         """A case with 100 communications, each with its stored PDF and
@@ -289,10 +298,14 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
             len([n for n in archive.namelist() if re.match(r"communications/C-\d{3}_.*\.pdf$", n)]),
             100,
         )
-        print(  # noqa: T201
-            f"Evidence pack of 100 communications: {pack.page_count} pages, "
-            f"{len(pack.pdf_attachment_id.raw) // 1024} KB PDF, "
-            f"{len(pack.zip_attachment_id.raw) // 1024} KB ZIP, {elapsed:.1f} s"
+        # Measured, not asserted (the machine's load varies): the target is
+        # under 30 s; 8 to 12 s measured on 2 shared cores (160 pages).
+        _logger.info(
+            "Evidence pack of 100 communications: %s pages, %s KB PDF, %s KB ZIP, %.1f s",
+            pack.page_count,
+            len(pack.pdf_attachment_id.raw) // 1024,
+            len(pack.zip_attachment_id.raw) // 1024,
+            elapsed,
         )
 
     def _item(self, invoice):
