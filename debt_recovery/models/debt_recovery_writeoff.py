@@ -5,12 +5,11 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from .debt_recovery_stage import LADDER_KINDS
+from .debt_recovery_stage import LADDER_KINDS, RECORD_HOLD_FIELDS
 from .debt_recovery_workflow_mixin import workflow_action
 
 MANAGER_GROUP = "debt_recovery.group_debt_recovery_manager"
-# Customers written off per run of the small-balance cron (it comes back for
-# the rest).
+# Customers whose items the small-balance cron reads at once.
 SMALL_BALANCE_BATCH = 200
 # What a write-off is about: set while it is a draft, never after.
 FROZEN_FIELDS = {
@@ -654,10 +653,22 @@ class DebtRecoveryWriteoff(models.Model):
         if not candidates:
             return
         candidates.sort(key=lambda key: (key[1].id, key[0].id))
-        batch, rest = candidates[:SMALL_BALANCE_BATCH], candidates[SMALL_BALANCE_BATCH:]
+        for start in range(0, len(candidates), SMALL_BALANCE_BATCH):
+            self._debt_write_off_small(
+                candidates[start : start + SMALL_BALANCE_BATCH], per_customer, today
+            )
+            done = min(start + SMALL_BALANCE_BATCH, len(candidates))
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(candidates) - done)
+
+    @api.model
+    def _debt_write_off_small(self, batch, per_customer, today):
+        """Write off the small balances of ``batch`` [(customer, company)]
+        whose items' policies all allow it (``_cron_write_off_small_balances``)."""
+        Item = self.env["account.move.line"]
         items = Item.search(
             [
-                *open_domain,
+                *Item._debt_open_domain(),
+                ("company_id", "in", list({key[1].id for key in batch})),
                 ("partner_id.commercial_partner_id", "in", [key[0].id for key in batch]),
             ],
             order="date_maturity, id",
@@ -685,7 +696,6 @@ class DebtRecoveryWriteoff(models.Model):
             ]
         )
         case_of = {(case.partner_id, case.company_id): case for case in cases}
-        done = 0
         for key in batch:
             customer_items = grouped.get(key, Item)
             item_policies = [policy_of[item.id][0] for item in customer_items]
@@ -697,9 +707,8 @@ class DebtRecoveryWriteoff(models.Model):
                 continue
             if any(
                 item.date_maturity >= today - timedelta(policy.writeoff_small_days)
-                or item.debt_dispute_id
-                or item.debt_promise_id
-                or item.debt_plan_id
+                # Held by a dispute, a promise, a plan, an agency, a lawyer.
+                or any(item[fname] for fname in RECORD_HOLD_FIELDS.values())
                 for item, policy in zip(customer_items, item_policies, strict=True)
             ):
                 continue
@@ -737,5 +746,3 @@ class DebtRecoveryWriteoff(models.Model):
                             ),
                             subtype_xmlid="mail.mt_note",
                         )
-            done += 1
-        self.env["ir.cron"]._notify_progress(done=done, remaining=len(rest))

@@ -329,6 +329,16 @@ class TestWriteoff(WriteoffCommon):
         large_item = self._item(self._invoice(large, 50.0, days_late=60))
         credited_item = self._item(self._invoice(credited, 8.0, days_late=60))
         self._credit_note(credited, 3.0)
+        promised = Partner.create({"name": "Promised Ltd", "is_company": True})
+        promised_item = self._item(self._invoice(promised, 8.0, days_late=60))
+        self.env["debt.recovery.promise"].create(
+            {
+                "partner_id": promised.id,
+                "move_line_ids": [Command.set(promised_item.ids)],
+                "amount": 8.0,
+                "date_promised": self.today + timedelta(days=5),
+            }
+        )
 
         cron = self.env.ref("debt_recovery.ir_cron_debt_recovery_write_off_small_balances")
         cron.method_direct_trigger()
@@ -340,7 +350,9 @@ class TestWriteoff(WriteoffCommon):
             writeoff.reason_id, self.env.ref("debt_recovery.writeoff_reason_uneconomic")
         )
         self.assertTrue(small_item.reconciled)
-        self.assertFalse((recent_item | large_item | credited_item).filtered("reconciled"))
+        self.assertFalse(
+            (recent_item | large_item | credited_item | promised_item).filtered("reconciled")
+        )
         case = writeoff.case_id
         self.assertEqual(case.stage_id, self.stage_written_off)
         self.assertIn("written off automatically", self._note(case, "Small balance"))
