@@ -81,9 +81,17 @@ class DebtRecoveryAgencyHandoff(models.Model):
         comodel_name="account.move.line",
         relation="debt_recovery_agency_handoff_move_line_rel",
         string="Items Handed",
-        required=True,
         readonly=True,
         check_company=True,
+    )
+    writeoff_ids = fields.Many2many(
+        comodel_name="debt.recovery.writeoff",
+        relation="debt_recovery_agency_handoff_writeoff_rel",
+        string="Written-Off Debt Handed",
+        readonly=True,
+        check_company=True,
+        help="Debt written off that the agency still pursues: what it collects is booked "
+        "as recovered (bad debt recovered).",
     )
     currency_id = fields.Many2one(comodel_name="res.currency", required=True, readonly=True)
     company_currency_id = fields.Many2one(
@@ -215,24 +223,32 @@ class DebtRecoveryAgencyHandoff(models.Model):
         for handoff in self.filtered(lambda h: h.state == "active"):
             handoff.agency_id._ensure_terms()
             lines = handoff.move_line_ids
-            if not lines:
-                raise ValidationError(self.env._("Hand at least one overdue item to the agency."))
-            if lines.company_id != handoff.company_id or handoff.agency_id.company_id != (
-                handoff.company_id
+            writeoffs = handoff.writeoff_ids
+            if not lines and not writeoffs:
+                raise ValidationError(
+                    self.env._(
+                        "Hand at least one overdue item, or written-off debt, to the agency."
+                    )
+                )
+            if writeoffs:
+                handoff._check_writeoffs()
+            if (lines and lines.company_id != handoff.company_id) or (
+                handoff.agency_id.company_id != handoff.company_id
             ):
                 raise ValidationError(
                     self.env._("An agency is handed items of its own company only.")
                 )
-            if lines.currency_id != handoff.currency_id:
+            if lines and lines.currency_id != handoff.currency_id:
                 raise ValidationError(self.env._("A hand-off covers items in its one currency."))
-            if lines.debt_case_id != handoff.case_id:
+            if lines and lines.debt_case_id != handoff.case_id:
                 raise ValidationError(
                     self.env._(
                         "A hand-off covers items of its case %(case)s only.",
                         case=handoff.case_id.display_name,
                     )
                 )
-            handoff._debt_check_pause_items(lines)
+            if lines:
+                handoff._debt_check_pause_items(lines)
             for kind, fname in RECORD_HOLD_FIELDS.items():
                 if kind == self._debt_pause_kind:
                     continue
@@ -246,16 +262,57 @@ class DebtRecoveryAgencyHandoff(models.Model):
                         )
                     )
 
+    def _check_writeoffs(self):
+        """The write-offs handed are posted ones of the case, in the hand-off's
+        currency, with debt left to recover, and with no other agency."""
+        self.ensure_one()
+        writeoffs = self.writeoff_ids
+        if (
+            writeoffs.case_id != self.case_id
+            or writeoffs.currency_id != self.currency_id
+            or any(w.state != "posted" for w in writeoffs)
+            or any(w.currency_id.is_zero(w.amount_recoverable) for w in writeoffs)
+        ):
+            raise ValidationError(
+                self.env._(
+                    "An agency is handed posted write-offs of its case %(case)s, in its "
+                    "currency, with debt left to recover.",
+                    case=self.case_id.display_name,
+                )
+            )
+        other = self.search(
+            [
+                ("id", "!=", self.id),
+                ("state", "=", "active"),
+                ("writeoff_ids", "in", writeoffs.ids),
+            ],
+            limit=1,
+        )
+        if other:
+            raise ValidationError(
+                self.env._(
+                    "This written-off debt is with %(handoff)s already.",
+                    handoff=other.display_name,
+                )
+            )
+
     # === CRUD METHODS === #
     @api.model_create_multi
     def create(self, vals_list):
         handoffs = super().create(vals_list)
         for handoff in handoffs:
             lines = handoff.move_line_ids
+            written_off = sum(handoff.writeoff_ids.mapped("amount_recoverable"))
             handoff._debt_write_state(
                 {
-                    "amount_handed": sum(lines.mapped("amount_residual_currency")),
-                    "amount_handed_company": sum(lines.mapped("amount_residual")),
+                    "amount_handed": sum(lines.mapped("amount_residual_currency")) + written_off,
+                    "amount_handed_company": sum(lines.mapped("amount_residual"))
+                    + handoff.currency_id._convert(
+                        written_off,
+                        handoff.company_currency_id,
+                        handoff.company_id,
+                        handoff.date,
+                    ),
                 }
             )
             handoff._debt_start_pause(
@@ -327,6 +384,10 @@ class DebtRecoveryAgencyHandoff(models.Model):
         return action
 
     # === BUSINESS METHODS === #
+    def _debt_case(self, lines=None):
+        # Written-off debt has no open item: the hand-off's own case.
+        return super()._debt_case(lines) or self.case_id
+
     def _debt_ensure_manager(self):
         """Only a recovery manager hands debt to an agency, records its
         collections and recalls it (the actions are public methods)."""
@@ -446,7 +507,7 @@ class DebtRecoveryAgencyHandoff(models.Model):
                 self.move_line_ids.filtered(lambda line: not line.reconciled).mapped(
                     "amount_residual_currency"
                 )
-            )
+            ) + sum(self.writeoff_ids.mapped("amount_recoverable"))
             if currency.compare_amounts(amount, open_amount) > 0:
                 raise ValidationError(
                     self.env._(
@@ -457,6 +518,9 @@ class DebtRecoveryAgencyHandoff(models.Model):
                     )
                 )
             journal, clearing = company._debt_agency_accounts()
+            if self.writeoff_ids:
+                # Checked now: the recovery is booked with the write-off's accounts.
+                company._debt_writeoff_accounts()
             lock_date = company._get_user_fiscal_lock_date(journal)
             if date <= lock_date:
                 raise UserError(
@@ -519,6 +583,26 @@ class DebtRecoveryAgencyHandoff(models.Model):
                 }
             )
             settled.append(item)
+        written_off = currency.round(remaining)
+        if currency.compare_amounts(written_off, 0.0) > 0:
+            # Beyond the open items: recovered on the written-off debt, through
+            # an open credit of the customer that the recovery then matches.
+            account = (
+                self.writeoff_ids.line_ids.move_line_id.account_id[:1]
+                or self.partner_id.with_company(company).property_account_receivable_id
+            )
+            credit_vals.append(
+                {
+                    "name": self.env._(
+                        "%(agency)s: collected on written-off debt", agency=self.agency_id.name
+                    ),
+                    "account_id": account.id,
+                    "partner_id": self.partner_id.id,
+                    "currency_id": currency.id,
+                    "amount_currency": -written_off,
+                    "balance": -currency._convert(written_off, company.currency_id, company, date),
+                }
+            )
         debit = {
             "name": self.env._(
                 "%(agency)s: collected for %(customer)s",
@@ -549,9 +633,13 @@ class DebtRecoveryAgencyHandoff(models.Model):
             )
         )
         move.action_post()
-        credits = move.line_ids.filtered(lambda line: line.account_id != clearing)
-        for credit, item in zip(credits.sorted("id"), settled, strict=True):
+        credits = move.line_ids.filtered(lambda line: line.account_id != clearing).sorted("id")
+        for credit, item in zip(credits, settled, strict=False):
             (credit | item.sudo()).reconcile()
+        if currency.compare_amounts(written_off, 0.0) > 0:
+            self.env["debt.recovery.writeoff.recovery"]._debt_book(
+                self.case_id, credits[len(settled)], written_off, date
+            )
         return move
 
     def _create_bill(self, date, commission, fee):
@@ -633,16 +721,23 @@ class DebtRecoveryAgencyHandoff(models.Model):
         us, a credit note, a write-off): nothing is left for the agency."""
         handoffs = self.search([("state", "=", "active")])
         handoffs.move_line_ids.fetch(["reconciled"])
-        handoffs.filtered(
-            lambda handoff: all(handoff.move_line_ids.mapped("reconciled"))
-        )._close_if_done(fields.Date.context_today(self))
+        handoffs._close_if_done(fields.Date.context_today(self))
+
+    def _is_settled(self):
+        """All that was handed is reported collected, or settled otherwise:
+        the items paid, the written-off debt recovered."""
+        self.ensure_one()
+        currency = self.currency_id
+        if currency.compare_amounts(self.amount_remaining, 0.0) <= 0:
+            return True
+        return all(self.move_line_ids.mapped("reconciled")) and all(
+            currency.is_zero(w.amount_recoverable) for w in self.writeoff_ids
+        )
 
     def _close_if_done(self, date):
         """Close the hand-offs whose items are settled or all collected."""
         for handoff in self.filtered(lambda h: h.state == "active"):
-            if handoff.currency_id.compare_amounts(handoff.amount_remaining, 0.0) > 0 and not all(
-                handoff.move_line_ids.mapped("reconciled")
-            ):
+            if not handoff._is_settled():
                 continue
             handoff._bill_unbilled_fee(date)
             handoff._debt_end_pause(
@@ -708,6 +803,19 @@ class DebtRecoveryAgencyHandoff(models.Model):
         total_open = currency.round(sum(row["amount_open"] for row in item_rows))
         total_interest = currency.round(sum(row["interest"] for row in item_rows))
         total_costs = currency.round(sum(row["costs"] for row in item_rows))
+        written_off = [
+            {
+                "date": fields.Date.to_string(writeoff.date),
+                "reason": writeoff.reason_id.name or "",
+                "invoices": writeoff.line_ids.move_line_id.move_id.mapped("name"),
+                "amount": writeoff.amount_total,
+                "recovered": writeoff.amount_recovered,
+                "recoverable": writeoff.amount_recoverable,
+                "currency": writeoff.currency_id.name,
+            }
+            for writeoff in self.writeoff_ids.sorted(lambda w: (w.date, w.id))
+        ]
+        total_written_off = currency.round(sum(row["recoverable"] for row in written_off))
         case = self.case_id
         communications = case.communication_ids.filtered(
             lambda c: c.state in ("sent", "to_print")
@@ -801,12 +909,16 @@ class DebtRecoveryAgencyHandoff(models.Model):
             },
             "currency": currency.name,
             "items": item_rows,
+            "written_off": written_off,
             "totals": {
                 "amount_handed": self.amount_handed,
                 "amount_open": total_open,
                 "interest": total_interest,
                 "costs": total_costs,
-                "claim": currency.round(total_open + total_interest + total_costs),
+                "written_off": total_written_off,
+                "claim": currency.round(
+                    total_open + total_interest + total_costs + total_written_off
+                ),
             },
             "contacts": history,
             "promises": [
@@ -898,6 +1010,16 @@ class DebtRecoveryAgencyHandoff(models.Model):
                 interest=item["interest"],
                 costs=item["costs"],
                 currency=item["currency"],
+            )
+        for writeoff in data["written_off"]:
+            row(
+                record_type="written_off",
+                reference=", ".join(writeoff["invoices"]),
+                date=writeoff["date"],
+                name=writeoff["reason"],
+                amount=writeoff["amount"],
+                amount_open=writeoff["recoverable"],
+                currency=writeoff["currency"],
             )
         totals = data["totals"]
         row(

@@ -11,6 +11,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
 
 from .common import DebtRecoveryCommon
+from .test_writeoff import WriteoffCommon
 
 
 class AgencyCommon(DebtRecoveryCommon):
@@ -565,3 +566,69 @@ class TestAgencyCaseFilePdf(AgencyCommon, HttpCase):
         )
         self.assertIn("Recover-All Agency", section)
         self.assertIn(self.invoice_old.name, section)
+
+
+@tagged("post_install", "-at_install")
+class TestAgencyWrittenOff(WriteoffCommon):
+    """An agency still pursues debt written off: what it collects is booked
+    as recovered."""
+
+    def test_agency_recovers_written_off_debt(self):
+        agency = self.env["debt.recovery.agency"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "Last Resort Ltd"}).id,
+                "commission_percent": 30.0,
+                "announce_letter": False,
+            }
+        )
+        clearing = self.env["account.account"].create(
+            {
+                "name": "Agency clearing",
+                "code": "499100",
+                "account_type": "asset_current",
+                "reconcile": True,
+            }
+        )
+        self.company.debt_agency_clearing_account_id = clearing
+        invoice = self._invoice(self.customer, 600.0, days_late=200)
+        case = self._case_of(self.customer)
+        writeoff = self._write_off(default_case_ids=case.ids)
+        self.assertEqual(case.stage_id, self.stage_written_off)
+        wizard = (
+            self.env["debt.recovery.agency.handoff.wizard"]
+            .with_user(self.user_manager)
+            .with_context(active_model="debt.recovery.case", active_ids=case.ids)
+            .create({"agency_id": agency.id})
+        )
+        self.assertFalse(wizard.move_line_ids)
+        self.assertEqual(wizard.writeoff_ids, writeoff)
+        wizard.action_hand_off()
+        handoff = case.agency_handoff_ids
+        self.assertEqual((handoff.amount_handed, handoff.writeoff_ids), (600.0, writeoff))
+        self.assertEqual(case.stage_id, self.stage_written_off, "Written off, still pursued.")
+        data = json.loads(handoff.case_file_json_id.raw)
+        self.assertEqual(data["totals"]["written_off"], 600.0)
+        self.assertEqual(data["written_off"][0]["invoices"], [invoice.name])
+
+        report = handoff.with_user(self.user_manager)._record_report(
+            {"kind": "collected", "amount": 250.0}
+        )
+        self.assertEqual(writeoff.amount_recovered, 250.0)
+        recovery = writeoff.recovery_ids
+        self.assertEqual(recovery.amount, 250.0)
+        income = recovery.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.recovered_account
+        )
+        self.assertEqual(income.credit, 250.0)
+        # The credit the agency's entry left is matched by the recovery.
+        credit = report.move_id.line_ids.filtered(lambda line: line.account_id != clearing)
+        self.assertTrue(credit.reconciled)
+        self.assertEqual(report.bill_id.amount_total, 75.0)
+        with self.assertRaises(ValidationError):
+            handoff.with_user(self.user_manager)._record_report(
+                {"kind": "collected", "amount": 350.01}
+            )
+        handoff.with_user(self.user_manager)._record_report({"kind": "collected", "amount": 350.0})
+        self.assertEqual(writeoff.amount_recoverable, 0.0)
+        self.assertEqual(handoff.state, "closed")
+        self.assertEqual(case.stage_id, self.stage_written_off)

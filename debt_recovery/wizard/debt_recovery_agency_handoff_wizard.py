@@ -35,6 +35,18 @@ class DebtRecoveryAgencyHandoffWizard(models.TransientModel):
         help="By default, every overdue item of the cases that no dispute, promise, plan or "
         "legal action holds.",
     )
+    writeoff_ids = fields.Many2many(
+        comodel_name="debt.recovery.writeoff",
+        relation="debt_recovery_agency_handoff_wizard_writeoff_rel",
+        string="Written-Off Debt",
+        compute="_compute_writeoff_ids",
+        store=True,
+        readonly=False,
+        domain="[('case_id', 'in', case_ids), ('state', '=', 'posted'),"
+        " ('amount_recoverable', '>', 0)]",
+        help="Debt written off that the agency may still recover. By default, that of the "
+        "cases with nothing overdue left.",
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_handed = fields.Monetary(
         compute="_compute_amount_handed",
@@ -78,10 +90,30 @@ class DebtRecoveryAgencyHandoffWizard(models.TransientModel):
                 ]
             )
 
-    @api.depends("move_line_ids")
-    def _compute_amount_handed(self):
+    @api.depends("case_ids", "move_line_ids")
+    def _compute_writeoff_ids(self):
+        Writeoff = self.env["debt.recovery.writeoff"]
         for wizard in self:
-            wizard.amount_handed = sum(wizard.move_line_ids.mapped("amount_residual"))
+            cases = wizard.case_ids - wizard.move_line_ids.debt_case_id
+            taken = self.env["debt.recovery.agency.handoff"].search(
+                [("case_id", "in", cases.ids), ("state", "=", "active")]
+            )
+            wizard.writeoff_ids = (
+                Writeoff.search([("case_id", "in", cases.ids), ("state", "=", "posted")]).filtered(
+                    lambda w: not w.currency_id.is_zero(w.amount_recoverable)
+                )
+                - taken.writeoff_ids
+            )
+
+    @api.depends("move_line_ids", "writeoff_ids")
+    def _compute_amount_handed(self):
+        today = fields.Date.context_today(self)
+        for wizard in self:
+            company = wizard.company_id
+            wizard.amount_handed = sum(wizard.move_line_ids.mapped("amount_residual")) + sum(
+                w.currency_id._convert(w.amount_recoverable, company.currency_id, company, today)
+                for w in wizard.writeoff_ids
+            )
 
     @api.depends("agency_id")
     def _compute_send_letter(self):
@@ -124,28 +156,37 @@ class DebtRecoveryAgencyHandoffWizard(models.TransientModel):
                 )
             )
         lines = self.move_line_ids
-        empty = self.case_ids - lines.debt_case_id
-        if not lines or empty:
+        writeoffs = self.writeoff_ids
+        empty = self.case_ids - lines.debt_case_id - writeoffs.case_id
+        if (not lines and not writeoffs) or empty:
             raise UserError(
                 self.env._(
                     "%(case)s has no overdue item to hand to the agency (that no dispute, "
-                    "promise, plan or legal action holds).",
+                    "promise, plan or legal action holds), nor written-off debt to recover.",
                     case=(empty or self.case_ids)[:1].display_name,
                 )
             )
-        vals_list = []
+        Items, Writeoff = self.env["account.move.line"], self.env["debt.recovery.writeoff"]
+        groups = {}
         for (case, currency), items in lines.grouped(
             lambda line: (line.debt_case_id, line.currency_id)
         ).items():
-            vals_list.append(
-                {
-                    "case_id": case.id,
-                    "partner_id": case.partner_id.id,
-                    "company_id": case.company_id.id,
-                    "agency_id": self.agency_id.id,
-                    "currency_id": currency.id,
-                    "move_line_ids": [fields.Command.set(items.ids)],
-                    "note": self.note,
-                }
-            )
+            groups[case, currency] = [items, Writeoff]
+        for (case, currency), group in writeoffs.grouped(
+            lambda w: (w.case_id, w.currency_id)
+        ).items():
+            groups.setdefault((case, currency), [Items, Writeoff])[1] = group
+        vals_list = [
+            {
+                "case_id": case.id,
+                "partner_id": case.partner_id.id,
+                "company_id": case.company_id.id,
+                "agency_id": self.agency_id.id,
+                "currency_id": currency.id,
+                "move_line_ids": [fields.Command.set(items.ids)],
+                "writeoff_ids": [fields.Command.set(group.ids)],
+                "note": self.note,
+            }
+            for (case, currency), (items, group) in groups.items()
+        ]
         return Handoff.create(vals_list)
