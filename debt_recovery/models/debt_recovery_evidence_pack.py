@@ -41,6 +41,7 @@ SECTION_KEYS = (
     "payments",
     "agency",
     "legal",
+    "writeoff",
 )
 
 
