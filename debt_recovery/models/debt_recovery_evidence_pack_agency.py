@@ -8,7 +8,7 @@ class DebtRecoveryEvidencePack(models.Model):
     with its items, the agency's reports and collections, and the case file
     and announcement letter that left (kept in the ZIP, the letter appended)."""
 
-    _inherit = "debt.recovery.evidence.pack"
+    _inherit = "debt.recovery.evidence.pack"  # pylint: disable=consider-merging-classes-inherited
 
     # === BUSINESS METHODS === #
     def _debt_section_agency(self):

@@ -8,7 +8,7 @@ class DebtRecoveryEvidencePack(models.Model):
     when, why, by whom and who approved it, and what came back since; and
     a write-off is never shown as a payment received."""
 
-    _inherit = "debt.recovery.evidence.pack"
+    _inherit = "debt.recovery.evidence.pack"  # pylint: disable=consider-merging-classes-inherited
 
     # === BUSINESS METHODS === #
     def _debt_section_summary(self):
