@@ -24,10 +24,10 @@ class TestRecoveryStage(DebtRecoveryCommon):
     def _communications(self):
         return self.Communication.search([("partner_id", "=", self.customer.id)])
 
-    def _change_stage(self, cases, stage, reason="Customer asked for time"):
+    def _change_stage(self, cases, stage, reason="Customer asked for time", user=None):
         wizard = Form(
             self.env["debt.recovery.stage.change"]
-            .with_user(self.user_collector)
+            .with_user(user or self.user_collector)
             .with_context(default_case_ids=cases.ids)
         )
         wizard.stage_id = stage
@@ -65,25 +65,36 @@ class TestRecoveryStage(DebtRecoveryCommon):
         stage.unlink()
         self.assertFalse(stage.exists())
 
-    def test_hand_move_to_a_hold_stage_holds_escalation(self):
+    def test_hold_stage_holds_escalation_until_back_on_the_ladder(self):
         self._invoice(self.customer, 300.0, days_late=10)
         case = self._case_of(self.customer).with_user(self.user_collector)
         self.assertTrue(self.stage_legal.holds_escalation)
         self.assertFalse(self.stage_reminder.holds_escalation)
-        # Dragged on the board: a plain write of the stage.
-        case.write({"stage_id": self.stage_legal.id})
-        self.assertEqual(case.stage_before_pause_id, self.stage_current)
-        self.assertTrue(
-            any("Escalation on hold" in body for body in case.message_ids.mapped("body"))
+        # Legal Action is made by its record: dragged there on the board (a
+        # plain write of the stage), the move asks for the legal action.
+        with self.assertRaises(UserError) as error:
+            case.write({"stage_id": self.stage_legal.id})
+        self.assertIn("open the legal action", str(error.exception))
+        self.assertEqual(case.stage_id, self.stage_current)
+        # A recovery manager is taken to open it from the stage change wizard.
+        action = self._change_stage(case, self.stage_legal, user=self.user_manager)
+        self.assertEqual(action["res_model"], "debt.recovery.legal.action")
+        legal = (
+            self.env["debt.recovery.legal.action"]
+            .with_user(self.user_manager)
+            .with_context(action["context"])
+            .create({})
         )
+        self.assertEqual(case.stage_id, self.stage_legal)
+        self.assertEqual(case.stage_before_pause_id, self.stage_current)
         self.Communication._run_escalation(self.company)
         self.assertFalse(self._communications(), "No final demand while in Legal Action.")
-        # Back onto the ladder with the stage change wizard: resumes, logged.
-        self._change_stage(case, self.stage_reminder, reason="Lawyer advises one more letter")
-        self.assertEqual(case.stage_id, self.stage_reminder)
+        # Back onto the ladder once it is closed: resumes.
+        with self.assertRaises(UserError):
+            self._change_stage(case, self.stage_reminder, reason="Lawyer advises one more letter")
+        legal.with_user(self.user_manager).action_close("withdrawn")
+        self.assertEqual(case.stage_id, self.stage_current)
         self.assertFalse(case.stage_before_pause_id)
-        note = next(b for b in case.message_ids.mapped("body") if "Escalation resumes" in b)
-        self.assertIn("Lawyer advises one more letter", note)
         self.Communication._run_escalation(self.company)
         self.assertEqual(len(self._communications()), 1, "Reminders go out again.")
 
@@ -117,10 +128,9 @@ class TestRecoveryStage(DebtRecoveryCommon):
         self.assertEqual(case.stage_id, self.stage_disputed)
         with self.assertRaises(UserError):
             case.write({"stage_id": self.stage_reminder.id})
-        # Disputed to Legal Action (no record needed) and back once it is rejected.
-        case.write({"stage_id": self.stage_legal.id})
+        # Rejected: the case is back where it was.
         dispute.action_reject()
-        self.assertEqual(case.stage_id, self.stage_legal, "A hold by hand stays until undone.")
+        self.assertEqual(case.stage_id, self.stage_current)
         case.write({"stage_id": self.stage_reminder.id})
         self.assertEqual(case.stage_id, self.stage_reminder)
 

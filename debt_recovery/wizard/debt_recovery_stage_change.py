@@ -65,4 +65,8 @@ class DebtRecoveryStageChange(models.TransientModel):
                 action = undisputed.action_debt_open_dispute()
                 action["context"] = {**action["context"], "default_note": reason}
                 return action
+        if kind == "legal" and self.env["debt.recovery.legal.action"].has_access("create"):
+            action = case.action_open_legal_action()
+            action["context"] = {**action["context"], "default_note": reason}
+            return action
         return None
