@@ -200,6 +200,32 @@ def probe_ours_escalation_notices(env, day):
     return timed(env, run)
 
 
+def probe_aged_receivable(env):
+    """The aged receivable of every customer of every company, today and 90
+    days ago (as it was then): the rows made and summed, cold caches."""
+    from odoo import fields
+
+    today = fields.Date.context_today(env.user)
+    Report = env["debt.recovery.aged.receivable"]
+    figures = {}
+    for name, day in (("today", today), ("past", today - timedelta(days=90))):
+        report = Report.create({"date_at": day, "company_ids": env["res.company"].search([]).ids})
+        env.cr.commit()
+        env.invalidate_all()
+        queries = env.cr.sql_log_count
+        start = time.perf_counter()
+        report._compute_items()
+        summary = report._summary()
+        figures[name] = {
+            "seconds": time.perf_counter() - start,
+            "queries": env.cr.sql_log_count - queries,
+            "items": len(report.item_ids),
+            "customers": len(summary["lines"]),
+            "total": round(summary["total"], 2),
+        }
+    return figures
+
+
 def probe_oca_setup(env):
     """The OCA policy with the same delays, default for every company."""
     import oca
@@ -696,6 +722,7 @@ def probe_interest(env):
 PROBES = {
     "ours_escalation": probe_ours_escalation,
     "ours_escalation_notices": probe_ours_escalation_notices,
+    "aged_receivable": probe_aged_receivable,
     "oca_setup": probe_oca_setup,
     "oca_escalation": probe_oca_escalation,
     "ui": probe_ui,
@@ -1288,7 +1315,14 @@ def main():
     one.add_argument("--day", type=int, default=0)
     again = sub.add_parser("repeat", help="one probe on fresh copies of a size's template")
     again.add_argument(
-        "kind", choices=["letters", "interest", "ours_escalation", "ours_escalation_notices"]
+        "kind",
+        choices=[
+            "letters",
+            "interest",
+            "ours_escalation",
+            "ours_escalation_notices",
+            "aged_receivable",
+        ],
     )
     again.add_argument("--size", default="medium")
     again.add_argument("--runs", type=int, default=3)

@@ -20,3 +20,4 @@ from . import test_writeoff
 from . import test_agency
 from . import test_legal
 from . import test_evidence_pack
+from . import test_aged_receivable

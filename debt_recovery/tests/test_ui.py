@@ -194,3 +194,20 @@ class TestRecoveryTours(HttpCase):
         self.assertEqual((handoff.state, handoff.amount_handed), ("active", 720.0))
         self.assertEqual(handoff.agency_id.partner_id, agency_partner)
         self.assertTrue(handoff.move_line_ids.debt_agency_handoff_id)
+
+    def test_aged_receivable_drill_down_and_export(self):
+        partner, _case = self._overdue_customer("Tour Aged Customer", 480.0, 40)
+        self.start_tour(
+            "/odoo/action-debt_recovery.debt_recovery_aged_receivable_action",
+            "debt_recovery_aged_receivable_tour",
+            login="admin",
+        )
+        report = self.env["debt.recovery.aged.receivable"].search(
+            [("create_uid", "=", self.admin.id)], order="id desc", limit=1
+        )
+        item = report.item_ids.filtered(lambda item: item.partner_id == partner)
+        self.assertEqual((item.bucket, item.amount), ("p2", 480.0))
+        exported = self.env["ir.attachment"].search(
+            [("res_model", "=", report._name), ("res_id", "=", report.id)]
+        )
+        self.assertTrue(exported.name.endswith(".xlsx"))
