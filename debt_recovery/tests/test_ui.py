@@ -172,6 +172,9 @@ class TestRecoveryTours(HttpCase):
 
     def test_hand_a_case_to_an_agency_from_the_board(self):
         _partner, case = self._overdue_customer("Tour Agency Customer", 720.0, 50)
+        # Past the final demand: the case form offers the hand-off (before, the
+        # Action menu of the form and of the board's list does).
+        case.stage_id = self.env.ref("debt_recovery.stage_demand_letter")
         agency_partner = self.env["res.partner"].create(
             {"name": "Tour Collect SA", "is_company": True}
         )
