@@ -310,6 +310,32 @@ class TestWriteoff(WriteoffCommon):
         self.assertTrue(exchange)
         self.assertEqual(sum(exchange.line_ids.mapped("debit")), 100.0)
 
+    def test_board_selection_one_write_off_per_customer_and_currency(self):
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        self.company.debt_writeoff_approval_amount = 450.0
+        other = self.env["res.partner"].create({"name": "Other Ltd", "is_company": True})
+        usd_item = self._item(self._invoice(self.customer, 300.0, days_late=40))
+        eur_item = self._item(self._invoice(self.customer, 1000.0, days_late=40, currency=eur))
+        other_item = self._item(self._invoice(other, 200.0, days_late=40))
+        cases = self._case_of(self.customer) | self._case_of(other)
+        writeoffs = self._write_off(default_case_ids=cases.ids)
+        self.assertEqual(len(writeoffs), 3)
+        by_item = {writeoff.line_ids.move_line_id: writeoff for writeoff in writeoffs}
+        self.assertEqual(by_item[usd_item].currency_id, self.company.currency_id)
+        self.assertEqual(by_item[eur_item].currency_id, eur)
+        self.assertEqual(by_item[other_item].partner_id, other)
+        # 1000 EUR = 500 in company currency: above the 450 to approve; the rest posts.
+        self.assertEqual(by_item[eur_item].amount_total_company, 500.0)
+        self.assertEqual(by_item[eur_item].state, "to_approve")
+        self.assertEqual(by_item[usd_item].state, "posted")
+        self.assertEqual(by_item[other_item].state, "posted")
+        # The customer's EUR debt is still overdue: not Written Off yet.
+        self.assertNotEqual(self._case_of(self.customer).stage_id, self.stage_written_off)
+        self.assertEqual(self._case_of(other).stage_id, self.stage_written_off)
+        by_item[eur_item].with_user(self.user_manager_2).action_approve()
+        self.assertEqual(self._case_of(self.customer).stage_id, self.stage_written_off)
+        self.assertEqual(self._case_of(self.customer).amount_written_off, 800.0)
+
     def test_small_balance_cron(self):
         policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
         policy.write(
