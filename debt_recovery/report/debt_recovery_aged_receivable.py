@@ -154,10 +154,12 @@ class DebtRecoveryAgedReceivable(models.TransientModel):
 
     def _compute_items(self):
         """Replace the report's rows by the receivable items open at its date,
-        in one query: each item's amount then is its balance less what was
-        matched with it by that day (``account.partial.reconcile.max_date``),
-        in company currency and in its own; a credit (a payment, a credit
-        note not yet matched) is netted as its own column."""
+        in one query: each item's amount then is what it owes now plus what
+        was matched with it after that day (``account.partial.reconcile.
+        max_date``), in company currency and in its own; so only the items
+        open now (Odoo's index of unreconciled items) and those matched
+        since are read, never the whole ledger. A credit (a payment, a
+        credit note not yet matched) is netted as its own column."""
         self.ensure_one()
         companies = self.company_ids & self.env.companies
         if not companies:
@@ -166,6 +168,14 @@ class DebtRecoveryAgedReceivable(models.TransientModel):
         periods = self._periods()
         Item = self.env["debt.recovery.aged.receivable.item"]
         self.env.flush_all()
+        accounts = tuple(
+            self.env["account.account"]
+            .with_context(active_test=False)
+            .search(
+                [("account_type", "=", "asset_receivable"), ("company_ids", "in", companies.ids)]
+            )
+            .ids
+        ) or (0,)
         conditions = [SQL("TRUE")]
         if self.user_ids:
             conditions.append(SQL("cs.user_id IN %s", tuple(self.user_ids.ids)))
@@ -199,37 +209,46 @@ class DebtRecoveryAgedReceivable(models.TransientModel):
         self.env.execute_query(
             SQL(
                 """
-                WITH matched_debit AS (
-                    SELECT debit_move_id AS line_id, SUM(amount) AS amount,
-                           SUM(debit_amount_currency) AS amount_currency
-                      FROM account_partial_reconcile
-                     WHERE max_date <= %(date)s AND company_id IN %(companies)s
-                     GROUP BY debit_move_id
-                ), matched_credit AS (
-                    SELECT credit_move_id AS line_id, SUM(amount) AS amount,
-                           SUM(credit_amount_currency) AS amount_currency
-                      FROM account_partial_reconcile
-                     WHERE max_date <= %(date)s AND company_id IN %(companies)s
-                     GROUP BY credit_move_id
+                WITH late_match AS (
+                    -- Matched after the date: still open at it.
+                    SELECT line_id, SUM(amount) AS amount, SUM(amount_currency) AS amount_currency
+                      FROM (
+                            SELECT debit_move_id AS line_id, amount,
+                                   debit_amount_currency AS amount_currency
+                              FROM account_partial_reconcile
+                             WHERE max_date > %(date)s AND company_id IN %(companies)s
+                         UNION ALL
+                            SELECT credit_move_id, -amount, -credit_amount_currency
+                              FROM account_partial_reconcile
+                             WHERE max_date > %(date)s AND company_id IN %(companies)s
+                           ) late
+                     GROUP BY line_id
+                ), candidate AS (
+                    -- Open now (Odoo's index of unreconciled items), or matched since.
+                    SELECT line.id
+                      FROM account_move_line line
+                     WHERE line.account_id IN %(accounts)s
+                       AND (line.reconciled IS NULL OR line.reconciled = false
+                            OR line.reconciled IS NOT true)
+                       AND line.parent_state = 'posted'
+                     UNION
+                    SELECT line_id FROM late_match
                 ), open_item AS (
                     SELECT line.id, line.move_id, line.company_id, line.currency_id,
                            partner.commercial_partner_id AS customer_id,
                            COALESCE(line.date_maturity, line.date) AS date_due,
-                           line.balance - COALESCE(md.amount, 0) + COALESCE(mc.amount, 0)
-                               AS amount,
-                           line.amount_currency - COALESCE(md.amount_currency, 0)
-                               + COALESCE(mc.amount_currency, 0) AS amount_currency
-                      FROM account_move_line line
-                      JOIN account_account account ON account.id = line.account_id
+                           line.amount_residual + COALESCE(late.amount, 0) AS amount,
+                           line.amount_residual_currency + COALESCE(late.amount_currency, 0)
+                               AS amount_currency
+                      FROM candidate
+                      JOIN account_move_line line ON line.id = candidate.id
                       JOIN res_partner partner ON partner.id = line.partner_id
-                 LEFT JOIN matched_debit md ON md.line_id = line.id
-                 LEFT JOIN matched_credit mc ON mc.line_id = line.id
-                     WHERE account.account_type = 'asset_receivable'
+                 LEFT JOIN late_match late ON late.line_id = line.id
+                     WHERE line.account_id IN %(accounts)s
                        AND line.parent_state = 'posted'
                        AND line.date <= %(date)s
                        AND line.company_id IN %(companies)s
-                       AND (line.balance - COALESCE(md.amount, 0) + COALESCE(mc.amount, 0))
-                           != 0
+                       AND line.amount_residual + COALESCE(late.amount, 0) != 0
                 )
                 INSERT INTO debt_recovery_aged_receivable_item (
                     report_id, move_line_id, move_id, partner_id, company_id,
@@ -262,6 +281,7 @@ class DebtRecoveryAgedReceivable(models.TransientModel):
                 """,
                 date=self.date_at,
                 companies=tuple(companies.ids),
+                accounts=accounts,
                 report=self.id,
                 p1=periods[0],
                 p2=periods[1],
