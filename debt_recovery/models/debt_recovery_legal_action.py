@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount, format_date
 
+from .debt_recovery_stage import LADDER_KINDS, RECORD_HOLD_FIELDS
 from .debt_recovery_workflow_mixin import workflow_action
 
 LEGAL_OUTCOMES = [
@@ -108,12 +109,12 @@ class DebtRecoveryLegalAction(models.Model):
     )
     amount_costs = fields.Monetary(
         string="Costs",
-        compute="_compute_claim",
+        compute="_compute_amount_costs",
         store=True,
         readonly=False,
         currency_field="currency_id",
         help="The fixed compensation for recovery costs of the items, plus the recoverable "
-        "legal costs recorded.",
+        "legal costs recorded (brought up to date as costs are recorded).",
     )
     amount_claim = fields.Monetary(
         string="Claim",
@@ -129,7 +130,7 @@ class DebtRecoveryLegalAction(models.Model):
     cost_ids = fields.One2many(
         comodel_name="debt.recovery.legal.cost",
         inverse_name="legal_action_id",
-        string="Costs",
+        string="Legal Costs",
     )
     amount_costs_incurred = fields.Monetary(
         string="Costs Incurred",
@@ -192,16 +193,20 @@ class DebtRecoveryLegalAction(models.Model):
                 or self.env.company.currency_id
             )
 
-    @api.depends("move_line_ids", "cost_ids.amount", "cost_ids.recoverable")
+    @api.depends("move_line_ids")
     def _compute_claim(self):
+        """What the items owe when the action opens (the claim is then
+        fixed: payments since do not change what was claimed)."""
         for action in self.filtered(lambda a: a.state == "open"):
-            lines = action.move_line_ids.filtered_domain(
-                [("currency_id", "=", action.currency_id.id)]
-            )
+            lines = action._claimed_lines()
             action.amount_principal = sum(lines.mapped("amount_residual_currency"))
             action.amount_interest = sum(lines.mapped("debt_interest_accrued"))
+
+    @api.depends("move_line_ids", "cost_ids.amount", "cost_ids.recoverable")
+    def _compute_amount_costs(self):
+        for action in self.filtered(lambda a: a.state == "open"):
             action.amount_costs = sum(
-                lines.mapped("debt_compensation_due")
+                action._claimed_lines().mapped("debt_compensation_due")
             ) + action._costs_in_currency(True)
 
     @api.depends("amount_principal", "amount_interest", "amount_costs")
@@ -289,7 +294,9 @@ class DebtRecoveryLegalAction(models.Model):
                         user=action.time_barred_confirmed_by_id.name,
                     ),
                 )
-            action._debt_start_pause(action.move_line_ids, note)
+            case = action._debt_start_pause(action.move_line_ids, note)
+            if case:
+                action._debt_legal_stage_over_other_holds(case)
         return actions
 
     @api.ondelete(at_uninstall=False)
@@ -342,6 +349,7 @@ class DebtRecoveryLegalAction(models.Model):
                 (today - action.date).days,
             )
             if case:
+                action._debt_back_to_other_holds(case)
                 # sudo: as any payment does, a case with nothing overdue
                 # closes as Recovered (the sync touches this customer only).
                 self.env["debt.recovery.case"].sudo()._sync_cases(case.partner_id)
@@ -395,6 +403,49 @@ class DebtRecoveryLegalAction(models.Model):
                 self.env._("Only a recovery manager can confirm a claim that is time-barred.")
             )
         self._debt_write_state({"time_barred_confirmed_by_id": self.env.user.id})
+
+    def _debt_overdue_lines(self, case):
+        """The case's overdue items (one search)."""
+        Item = self.env["account.move.line"]
+        return Item.search(
+            [
+                ("debt_case_id", "=", case.id),
+                *Item._debt_open_domain(),
+                *Item._debt_overdue_domain(fields.Date.context_today(self)),
+            ]
+        )
+
+    def _debt_legal_stage_over_other_holds(self, case):
+        """A case held by a dispute, a promise, a plan or an agency whose whole
+        overdue debt goes to court shows Legal Action (the pause mixin moves
+        only cases on the ladder); it keeps the ladder stage to come back to."""
+        stage = self.env["debt.recovery.stage"]._get_stage(self._debt_pause_kind)
+        if (
+            not stage
+            or case.stage_kind == stage.kind
+            or case.stage_kind not in RECORD_HOLD_FIELDS
+            or self._debt_overdue_lines(case).filtered(lambda line: not line.debt_legal_action_id)
+        ):
+            return
+        case._debt_move_stage({"stage_id": stage.id})
+
+    def _debt_back_to_other_holds(self, case):
+        """Once the action closed, a case whose overdue debt another record
+        still holds whole (a dispute, a plan...) shows that record's stage,
+        not the ladder it went back to."""
+        if case.stage_kind not in LADDER_KINDS:
+            return
+        lines = self._debt_overdue_lines(case)
+        if not lines:
+            return
+        for kind, fname in RECORD_HOLD_FIELDS.items():
+            if kind != self._debt_pause_kind and all(lines.mapped(fname)):
+                case._pause_stage(kind)
+                return
+
+    def _claimed_lines(self):
+        self.ensure_one()
+        return self.move_line_ids.filtered_domain([("currency_id", "=", self.currency_id.id)])
 
     def _costs_in_currency(self, recoverable):
         """The costs (all, or the recoverable ones) in the claim's currency."""

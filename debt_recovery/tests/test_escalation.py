@@ -328,9 +328,10 @@ class TestEscalation(DebtRecoveryCommon):
     def test_case_held_by_its_stage_gets_nothing(self):
         self._invoice(self.customer, 100.0, days_late=10)
         case = self._case_of(self.customer)
-        # Legal Action: Disputed by hand asks for the dispute (test_recovery_stage).
+        # In Legal Action by the stage alone (a move by hand asks for the legal
+        # action, test_recovery_stage): the unchecked move its record makes.
         legal = self.env["debt.recovery.stage"]._get_stage("legal")
-        case.stage_id = legal
+        case._debt_move_stage({"stage_id": legal.id})
         self._run()
         self.assertFalse(self._comms(), "A case moved to a pause stage holds its escalation.")
         receivable = case.move_line_ids

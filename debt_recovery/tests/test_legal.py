@@ -137,6 +137,25 @@ class TestLegalAction(DebtRecoveryCommon):
         comm._send()
         self.assertEqual(comm.state, "cancelled")
 
+    def test_a_disputed_case_taken_to_court_shows_legal_action(self):
+        invoice = self._invoice(self.customer, 900.0, days_late=40)
+        case = self._case_of(self.customer)
+        dispute = self.env["debt.recovery.dispute"].create(
+            {
+                "move_id": invoice.id,
+                "reason_id": self.env.ref("debt_recovery.dispute_reason_quality").id,
+            }
+        )
+        self.assertEqual(case.stage_kind, "disputed")
+        action = self._open(case)
+        self.assertEqual(case.stage_id, self.stage_legal)
+        self.assertEqual(case.stage_before_pause_id, self.stage_current)
+        # Closed while the dispute goes on: the case is Disputed again.
+        action.with_user(self.user_manager).action_close("withdrawn")
+        self.assertEqual(case.stage_kind, "disputed")
+        dispute.action_reject()
+        self.assertEqual(case.stage_id, self.stage_current)
+
     def test_paid_then_closed_ends_recovered(self):
         invoice = self._invoice(self.customer, 800.0, days_late=40)
         case = self._case_of(self.customer)
@@ -245,6 +264,27 @@ class TestLegalAction(DebtRecoveryCommon):
         # A charged cost stays as it was.
         with self.assertRaises(UserError):
             action.cost_ids.filtered("recoverable").with_user(self.user_manager).recoverable = False
+
+    def test_claim_in_the_currency_of_its_items(self):
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])  # 2 EUR a USD
+        in_eur = self._invoice(self.customer, 1000.0, days_late=40, currency=eur)
+        in_usd = self._invoice(self.customer, 300.0, days_late=40)
+        case = self._case_of(self.customer)
+        # One currency a claim.
+        with self._refused(ValidationError, "one currency"):
+            self._open(case)
+        action = self._open(case, move_line_ids=[Command.set(self._item(in_eur).ids)])
+        self.assertEqual(action.currency_id, eur)
+        self.assertEqual(action.amount_principal, 1000.0, "In euros, as the invoice.")
+        self.assertEqual(case.stage_id, self.stage_current, "The dollar invoice is not held.")
+        # A court fee billed in dollars counts in euros in the claim.
+        action.with_user(self.user_manager).write(
+            {"cost_ids": [Command.create({"move_id": self._bill(60.0).id})]}
+        )
+        self.assertEqual(action.amount_costs_recoverable, 120.0)
+        self.assertEqual(action.amount_costs, 120.0 + self._item(in_eur).debt_compensation_due)
+        self.assertEqual(self._open(case).move_line_ids, self._item(in_usd))
+        self.assertEqual(case.stage_id, self.stage_legal, "Now all its overdue debt is held.")
 
     def test_only_a_manager_takes_legal_action(self):
         self._invoice(self.customer, 1000.0, days_late=40)
