@@ -5,7 +5,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import DebtRecoveryCommon
 
@@ -126,6 +126,31 @@ class TestLegalAction(DebtRecoveryCommon):
             )
         with self.assertRaises(UserError):
             action.with_user(self.user_manager).action_close("paid")
+
+    def test_opened_from_the_case_form(self):
+        """The case's Legal Action button opens the form with the case's
+        overdue items and the claim filled in; the time-bar confirmation
+        shows only for items past their date."""
+        invoice = self._invoice(self.customer, 650.0, days_late=40)
+        self._invoice(self.customer, 200.0, days_late=-5)  # not due yet
+        case = self._case_of(self.customer)
+        action = case.with_user(self.user_manager).action_open_legal_action()
+        form = Form(
+            self.env[action["res_model"]]
+            .with_user(self.user_manager)
+            .with_context(action["context"])
+        )
+        self.assertEqual(form.case_id, case)
+        self.assertEqual(form.partner_id, self.customer)
+        self.assertEqual(list(form.move_line_ids.ids), self._item(invoice).ids)
+        self.assertEqual(form.amount_principal, 650.0)
+        self.assertFalse(form.has_time_barred)
+        form.reference = "RG 26/04321"
+        form.amount_costs = 80.0
+        legal = form.save()
+        self.assertEqual(legal.amount_claim, 650.0 + legal.amount_interest + 80.0)
+        self.assertEqual(legal.name, f"{case.name} - RG 26/04321")
+        self.assertEqual(case.stage_id, self.stage_legal)
 
     def test_a_queued_reminder_is_not_sent_under_legal_action(self):
         self._invoice(self.customer, 500.0, days_late=40)
