@@ -853,7 +853,7 @@ class DebtRecoveryAgencyHandoff(models.Model):
                 [
                     ("model", "=", "debt.recovery.case"),
                     ("res_id", "=", case.id),
-                    ("body", "ilike", "Call logged"),
+                    ("subtype_id", "=", self.env.ref("debt_recovery.mt_case_call").id),
                 ],
                 order="date, id",
             )

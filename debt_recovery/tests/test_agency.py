@@ -162,9 +162,15 @@ class TestAgency(AgencyCommon):
             }
         )
         promise.with_user(self.user_manager).action_mark_broken()
+        self.env["debt.recovery.call.log"].with_user(self.user_collector).create(
+            {"case_id": self.case.id, "outcome": "refused", "note": "Says the goods were late"}
+        ).action_log()
         handoff = self._hand_off()
         data = json.loads(handoff.case_file_json_id.raw)
-        self.assertEqual(len(data["contacts"]), 1)
+        self.assertEqual(len(data["contacts"]), 2)
+        call = next(row for row in data["contacts"] if row["channel"] == "phone call")
+        self.assertIn("Says the goods were late", call["status"])
+        data["contacts"].remove(call)
         self.assertEqual(data["contacts"][0]["level"], comm.level_id.name)
         self.assertIn("email", data["contacts"][0]["channel"])
         self.assertEqual(
