@@ -198,6 +198,14 @@ class TestWriteoff(WriteoffCommon):
         self.company.debt_writeoff_approval_amount = 500.0
         invoice = self._invoice(self.customer, 1000.0, days_late=40)
         case = self._case_of(self.customer)
+        # The wizard says so before anything is written.
+        wizard_form = Form(
+            self.env["debt.recovery.writeoff.wizard"]
+            .with_user(self.user_manager)
+            .with_context(default_case_ids=case.ids)
+        )
+        self.assertEqual(wizard_form.amount_total_company, 1000.0)
+        self.assertTrue(wizard_form.needs_approval)
         writeoff = self._write_off(default_case_ids=case.ids)
         self.assertEqual(writeoff.state, "to_approve")
         self.assertFalse(writeoff.move_id)
@@ -226,6 +234,12 @@ class TestWriteoff(WriteoffCommon):
     def test_below_threshold_posts_at_once(self):
         self.company.debt_writeoff_approval_amount = 500.0
         invoice = self._invoice(self.customer, 400.0, days_late=40)
+        wizard_form = Form(
+            self.env["debt.recovery.writeoff.wizard"]
+            .with_user(self.user_manager)
+            .with_context(default_move_line_ids=self._item(invoice).ids)
+        )
+        self.assertFalse(wizard_form.needs_approval)
         writeoff = self._write_off(default_move_line_ids=self._item(invoice).ids)
         self.assertEqual(writeoff.state, "posted")
 

@@ -30,6 +30,17 @@ class DebtRecoveryWriteoffWizard(models.TransientModel):
     )
     note = fields.Text()
     date = fields.Date(string="Accounting Date", required=True, default=fields.Date.context_today)
+    company_id = fields.Many2one(comodel_name="res.company", compute="_compute_approval")
+    company_currency_id = fields.Many2one(related="company_id.currency_id")
+    amount_total_company = fields.Monetary(
+        string="Total (Company Currency)",
+        compute="_compute_approval",
+        currency_field="company_currency_id",
+    )
+    approval_amount = fields.Monetary(
+        related="company_id.debt_writeoff_approval_amount", currency_field="company_currency_id"
+    )
+    needs_approval = fields.Boolean(compute="_compute_approval")
 
     # === COMPUTE METHODS === #
     @api.depends("case_ids", "move_line_ids")
@@ -52,6 +63,38 @@ class DebtRecoveryWriteoffWizard(models.TransientModel):
                 Command.create({"move_line_id": item.id, "amount": item.amount_residual_currency})
                 for item in items
             ]
+
+    @api.depends("line_ids.amount", "line_ids.move_line_id", "date")
+    def _compute_approval(self):
+        for wizard in self:
+            company = wizard.line_ids.move_line_id.company_id[:1] or self.env.company
+            date = wizard.date or fields.Date.context_today(wizard)
+            wizard.company_id = company
+            wizard.amount_total_company = sum(
+                line.currency_id._convert(line.amount, company.currency_id, company, date)
+                for line in wizard.line_ids.filtered("move_line_id")
+            )
+            # Each write-off (customer, currency) is compared on its own: this
+            # says whether one of them at least is above the amount.
+            limit = company.debt_writeoff_approval_amount
+            wizard.needs_approval = bool(limit) and any(
+                company.currency_id.compare_amounts(
+                    sum(
+                        line.currency_id._convert(line.amount, company.currency_id, company, date)
+                        for line in group
+                    ),
+                    limit,
+                )
+                > 0
+                for group in wizard.line_ids.filtered("move_line_id")
+                .grouped(
+                    lambda line: (
+                        line.move_line_id.partner_id.commercial_partner_id,
+                        line.currency_id,
+                    )
+                )
+                .values()
+            )
 
     # === ACTION METHODS === #
     def action_confirm(self):
