@@ -153,7 +153,7 @@ class DebtRecoveryPolicy(models.Model):
         "and compensation are due under (e.g. article 7 of our general terms of sale).",
     )
     allocate_costs_first = fields.Boolean(
-        string="Payments Settle Costs, then Interest, then Principal",
+        string="Costs, then Interest, then Principal",
         help="§ 367 BGB: a payment that does not cover everything owed settles the "
         "costs first (compensation, fees), then the interest, then the principal: "
         "the customer's open interest and cost invoices are settled before its other "

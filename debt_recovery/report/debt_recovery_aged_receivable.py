@@ -260,13 +260,13 @@ class DebtRecoveryAgedReceivable(models.TransientModel):
                        open_item.company_id, company.currency_id, open_item.currency_id,
                        cs.user_id, cs.stage_id, customer.country_id, open_item.date_due,
                        %(date)s - open_item.date_due,
-                       CASE WHEN open_item.amount < 0 THEN 'credit'
-                            WHEN open_item.date_due >= %(date)s THEN 'not_due'
-                            WHEN %(date)s - open_item.date_due <= %(p1)s THEN 'p1'
-                            WHEN %(date)s - open_item.date_due <= %(p2)s THEN 'p2'
-                            WHEN %(date)s - open_item.date_due <= %(p3)s THEN 'p3'
-                            WHEN %(date)s - open_item.date_due <= %(p4)s THEN 'p4'
-                            ELSE 'older' END,
+                       CASE WHEN open_item.amount < 0 THEN 'b6_credit'
+                            WHEN open_item.date_due >= %(date)s THEN 'b0_not_due'
+                            WHEN %(date)s - open_item.date_due <= %(p1)s THEN 'b1'
+                            WHEN %(date)s - open_item.date_due <= %(p2)s THEN 'b2'
+                            WHEN %(date)s - open_item.date_due <= %(p3)s THEN 'b3'
+                            WHEN %(date)s - open_item.date_due <= %(p4)s THEN 'b4'
+                            ELSE 'b5_older' END,
                        open_item.amount, open_item.amount_currency,
                        %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
                   FROM open_item

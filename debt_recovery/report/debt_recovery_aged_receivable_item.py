@@ -1,19 +1,19 @@
 from odoo import api, fields, models
 
-BUCKETS = ("not_due", "p1", "p2", "p3", "p4", "older", "credit")
+BUCKETS = ("b0_not_due", "b1", "b2", "b3", "b4", "b5_older", "b6_credit")
 
 
 def bucket_labels(periods, env):
     """[(bucket, label)] in report order for ``periods`` (4 day counts)."""
     p1, p2, p3, p4 = periods
     return [
-        ("not_due", env._("Not Due")),
-        ("p1", env._("1-%(to)s Days", to=p1)),
-        ("p2", env._("%(since)s-%(to)s Days", since=p1 + 1, to=p2)),
-        ("p3", env._("%(since)s-%(to)s Days", since=p2 + 1, to=p3)),
-        ("p4", env._("%(since)s-%(to)s Days", since=p3 + 1, to=p4)),
-        ("older", env._("Older")),
-        ("credit", env._("Credits")),
+        ("b0_not_due", env._("Not Due")),
+        ("b1", env._("1-%(to)s Days", to=p1)),
+        ("b2", env._("%(since)s-%(to)s Days", since=p1 + 1, to=p2)),
+        ("b3", env._("%(since)s-%(to)s Days", since=p2 + 1, to=p3)),
+        ("b4", env._("%(since)s-%(to)s Days", since=p3 + 1, to=p4)),
+        ("b5_older", env._("Older")),
+        ("b6_credit", env._("Credits")),
     ]
 
 

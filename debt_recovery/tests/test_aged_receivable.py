@@ -59,9 +59,9 @@ class TestAgedReceivable(DebtRecoveryCommon):
         report._compute_items()
         self.assertEqual(
             self._buckets(report, self.customer),
-            {"p1": 1000.0, "p2": 300.0, "not_due": 200.0, "credit": -100.0},
+            {"b1": 1000.0, "b2": 300.0, "b0_not_due": 200.0, "b6_credit": -100.0},
         )
-        self.assertEqual(self._buckets(report, self.other), {"p4": 500.0, "older": 70.0})
+        self.assertEqual(self._buckets(report, self.other), {"b4": 500.0, "b5_older": 70.0})
         euro = report.item_ids.filtered(lambda item: item.currency_id == self.eur)
         self.assertEqual(euro.amount_currency, 1000.0)
         self.assertEqual(euro.days_overdue, 100)
@@ -88,12 +88,12 @@ class TestAgedReceivable(DebtRecoveryCommon):
         report = self._report(date_at=past)
         report._compute_items()
         # 30 days late today = 10 days late at the past date.
-        self.assertEqual(self._buckets(report, self.customer), {"p1": 400.0})
-        self.assertEqual(self._buckets(report, self.other), {"p1": 300.0})
+        self.assertEqual(self._buckets(report, self.customer), {"b1": 400.0})
+        self.assertEqual(self._buckets(report, self.other), {"b1": 300.0})
         self.assertEqual(report.amount_total, self._ledger_balance(past))
         today = self._report()
         today._compute_items()
-        self.assertEqual(self._buckets(today, self.customer), {"not_due": 250.0})
+        self.assertEqual(self._buckets(today, self.customer), {"b0_not_due": 250.0})
         self.assertEqual(today.amount_total, self._ledger_balance(self.today))
 
     def test_totals_equal_the_ledger_on_generated_data(self):
@@ -166,11 +166,11 @@ class TestAgedReceivable(DebtRecoveryCommon):
         self._invoice(self.customer, 200.0, days_late=20)
         report = self._report(period_1=15, period_2=30, period_3=45, period_4=60)
         report._compute_items()
-        self.assertEqual(self._buckets(report), {"p1": 100.0, "p2": 200.0})
+        self.assertEqual(self._buckets(report), {"b1": 100.0, "b2": 200.0})
         Item = self.env["debt.recovery.aged.receivable.item"]
         labels = dict(Item.with_context(debt_aging_periods=[15, 30, 45, 60])._selection_bucket())
-        self.assertEqual(labels["p2"], "16-30 Days")
-        self.assertEqual(dict(Item._selection_bucket())["p2"], "31-60 Days")
+        self.assertEqual(labels["b2"], "16-30 Days")
+        self.assertEqual(dict(Item._selection_bucket())["b2"], "31-60 Days")
         for vals in ({"period_1": 0}, {"period_2": 10}, {"period_4": 5000}):
             with self.subTest(vals=vals), self.assertRaises(ValidationError):
                 report.write(vals)
@@ -215,7 +215,7 @@ class TestAgedReceivable(DebtRecoveryCommon):
         self.assertEqual(action["res_model"], "debt.recovery.aged.receivable.item")
         Item = self.env[action["res_model"]].with_context(**action["context"])
         cell = Item.search(
-            [*action["domain"], ("partner_id", "=", self.customer.id), ("bucket", "=", "p1")]
+            [*action["domain"], ("partner_id", "=", self.customer.id), ("bucket", "=", "b1")]
         )
         self.assertEqual(cell.move_id, invoice)
         self.assertEqual(cell.action_open_item()["res_id"], invoice.id)

@@ -209,7 +209,7 @@ class TestRecoveryTours(HttpCase):
             [("create_uid", "=", self.admin.id)], order="id desc", limit=1
         )
         item = report.item_ids.filtered(lambda item: item.partner_id == partner)
-        self.assertEqual((item.bucket, item.amount), ("p2", 480.0))
+        self.assertEqual((item.bucket, item.amount), ("b2", 480.0))
         exported = self.env["ir.attachment"].search(
             [("res_model", "=", report._name), ("res_id", "=", report.id)]
         )
