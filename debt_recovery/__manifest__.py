@@ -40,6 +40,7 @@
         "wizard/debt_recovery_plan_reschedule_views.xml",
         "wizard/debt_recovery_writeoff_wizard_views.xml",
         "wizard/debt_recovery_writeoff_recover_views.xml",
+        "wizard/debt_recovery_writeoff_reverse_views.xml",
         "wizard/debt_recovery_legal_close_views.xml",
         "wizard/debt_recovery_agency_handoff_wizard_views.xml",
         "wizard/debt_recovery_agency_report_wizard_views.xml",

@@ -43,6 +43,8 @@ class DebtRecoveryWriteoff(models.Model):
         "date_approved",
         "move_id",
         "expense_account_id",
+        "reversal_move_id",
+        "reversal_reason",
     )
 
     # === FIELDS === #
@@ -85,6 +87,7 @@ class DebtRecoveryWriteoff(models.Model):
             ("draft", "Draft"),
             ("to_approve", "To Approve"),
             ("posted", "Written Off"),
+            ("reversed", "Reversed"),
             ("cancelled", "Cancelled"),
         ],
         default="draft",
@@ -109,6 +112,10 @@ class DebtRecoveryWriteoff(models.Model):
     move_id = fields.Many2one(
         comodel_name="account.move", string="Journal Entry", readonly=True, check_company=True
     )
+    reversal_move_id = fields.Many2one(
+        comodel_name="account.move", string="Reversal Entry", readonly=True, check_company=True
+    )
+    reversal_reason = fields.Text(string="Reversed Because", readonly=True)
     expense_account_id = fields.Many2one(
         comodel_name="account.account",
         string="Bad-Debt Expense Account",
@@ -262,6 +269,92 @@ class DebtRecoveryWriteoff(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return True
+
+    @workflow_action
+    def _debt_reverse(self, reason):
+        """Undo posted write-offs written off by mistake: their entry is
+        reversed (Odoo unreconciles the items, which are owed again) and the
+        case goes back to the ladder when its debt is overdue again."""
+        self._debt_ensure_manager()
+        self._debt_ensure_workflow_access()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why the write-off is reversed."))
+        today = fields.Date.context_today(self)
+        for writeoff in self:
+            if writeoff.state != "posted":
+                raise UserError(
+                    self.env._(
+                        "%(name)s is not posted: only a posted write-off can be reversed.",
+                        name=writeoff.display_name,
+                    )
+                )
+            if writeoff.recovery_ids:
+                raise UserError(
+                    self.env._(
+                        "%(amount)s was recovered on %(name)s since: reverse the recoveries' "
+                        "entries first, or keep the write-off.",
+                        amount=format_amount(
+                            self.env, writeoff.amount_recovered, writeoff.currency_id
+                        ),
+                        name=writeoff.display_name,
+                    )
+                )
+            move = writeoff.move_id
+            violated = writeoff.company_id._get_violated_lock_dates(
+                today, not writeoff.currency_id.is_zero(writeoff.amount_vat), move.journal_id
+            )
+            if violated:
+                raise UserError(
+                    self.env._(
+                        "The write-off cannot be reversed today: the period is locked "
+                        "(%(locks)s). Nothing was reversed.",
+                        locks=self.env["res.company"]._format_lock_dates(violated),
+                    )
+                )
+            # sudo: a recovery manager (checked above) reverses the entry of
+            # the write-off, without the accountant's rights.
+            reversal = move.sudo()._reverse_moves(
+                [
+                    {
+                        "date": today,
+                        "ref": self.env._(
+                            "Reversal of %(move)s: %(reason)s", move=move.name, reason=reason
+                        ),
+                    }
+                ],
+                cancel=True,
+            )
+            writeoff.write(
+                {"state": "reversed", "reversal_move_id": reversal.id, "reversal_reason": reason}
+            )
+            body = self.env._(
+                "Write-off %(move)s of %(amount)s reversed by %(user)s (entry %(reversal)s): "
+                "%(reason)s",
+                move=move.name,
+                amount=format_amount(self.env, writeoff.amount_total, writeoff.currency_id),
+                user=self.env.user.name,
+                reversal=reversal.name,
+                reason=reason,
+            )
+            writeoff.message_post(body=body, subtype_xmlid="mail.mt_note")
+            if writeoff.case_id:
+                writeoff.case_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+        if self.case_id:
+            # sudo: the cases follow from the entries reversed.
+            self.env["debt.recovery.case"].sudo()._sync_cases(self.case_id.partner_id)
+        return True
+
+    def action_open_reverse(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reverse the Write-Off"),
+            "res_model": "debt.recovery.writeoff.reverse",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_writeoff_id": self.id},
+        }
 
     def action_view_move(self):
         self.ensure_one()

@@ -350,6 +350,40 @@ class TestWriteoff(WriteoffCommon):
         self.assertEqual(self._case_of(self.customer).stage_id, self.stage_written_off)
         self.assertEqual(self._case_of(self.customer).amount_written_off, 800.0)
 
+    def test_reverse_a_write_off_made_by_mistake(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=40)
+        case = self._case_of(self.customer)
+        writeoff = self._write_off(default_case_ids=case.ids)
+        self.assertEqual(case.stage_id, self.stage_written_off)
+        Reverse = self.env["debt.recovery.writeoff.reverse"]
+        with self.assertRaises(AccessError):
+            Reverse.with_user(self.user_collector).create(
+                {"writeoff_id": writeoff.id, "reason": "Mistake"}
+            )
+        with self.assertRaisesRegex(UserError, "Say why"):
+            writeoff.with_user(self.user_manager)._debt_reverse(" ")
+        self.company.fiscalyear_lock_date = self.today
+        with self.assertRaisesRegex(UserError, "locked"):
+            writeoff.with_user(self.user_manager)._debt_reverse("Wrong customer")
+        self.assertEqual(writeoff.state, "posted")
+        self.company.fiscalyear_lock_date = False
+
+        Reverse.with_user(self.user_manager).create(
+            {"writeoff_id": writeoff.id, "reason": "Wrong customer"}
+        ).action_confirm()
+        self.assertEqual(writeoff.state, "reversed")
+        self.assertEqual(writeoff.reversal_move_id.state, "posted")
+        item = self._item(invoice)
+        self.assertFalse(item.reconciled)
+        self.assertEqual(item.amount_residual, 1000.0)
+        # Owed again: back on the ladder, nothing written off on the case.
+        self.assertNotEqual(case.stage_id, self.stage_written_off)
+        self.assertEqual(case.amount_written_off, 0.0)
+        self.assertEqual(case.amount_overdue_company, 1000.0)
+        self.assertIn("Wrong customer", self._note(case, "reversed by Mona Manager"))
+        with self.assertRaisesRegex(UserError, "only a posted write-off"):
+            writeoff.with_user(self.user_manager)._debt_reverse("Again")
+
     def test_small_balance_cron(self):
         policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
         policy.write(
@@ -465,6 +499,9 @@ class TestWriteoff(WriteoffCommon):
             )
         self.assertEqual(len(writeoff.recovery_ids), 1)
         self.assertFalse(second_line.reconciled)
+        # Money came back on it: the write-off is no longer reversed.
+        with self.assertRaisesRegex(UserError, "was recovered"):
+            writeoff.with_user(self.user_manager)._debt_reverse("Mistake")
 
         # The report: written off and recovered per reason.
         Report = self.env["debt.recovery.writeoff.report"]

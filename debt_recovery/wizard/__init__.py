@@ -8,6 +8,7 @@ from . import debt_recovery_hold
 from . import debt_recovery_charge_waive
 from . import debt_recovery_writeoff_wizard
 from . import debt_recovery_writeoff_recover
+from . import debt_recovery_writeoff_reverse
 from . import debt_recovery_legal_close
 from . import debt_recovery_agency_handoff_wizard
 from . import debt_recovery_agency_report_wizard
