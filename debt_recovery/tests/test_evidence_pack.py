@@ -224,6 +224,10 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
         case = self._case_of(self.customer)
         with self.assertRaises(AccessError):
             case.with_user(self.user_invoicing).action_evidence_pack()
+        # Nor a manager of another company (the case's company rule).
+        outsider = self._other_company_manager(self.setup_other_company()["company"])
+        with self.assertRaises(AccessError):
+            case.with_user(outsider).action_evidence_pack()
         self.assertFalse(self.Pack.search([("case_id", "=", case.id)]))
         case.with_user(self.user_collector).with_context(
             force_report_rendering=True
