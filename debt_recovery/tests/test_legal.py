@@ -266,6 +266,13 @@ class TestLegalAction(DebtRecoveryCommon):
             action.with_user(self.user_manager).write(
                 {"cost_ids": [Command.create({"move_id": case.overdue_invoice_ids[:1].id})]}
             )
+        # A locked period: refused, nothing invoiced, the costs still to charge.
+        self.company.fiscalyear_lock_date = self.today
+        with self._refused(UserError, "locked"):
+            action.with_user(self.user_manager).action_charge_costs()
+        self.assertFalse(case.charge_ids)
+        self.assertFalse(action.cost_ids.charge_line_ids)
+        self.company.fiscalyear_lock_date = False
         result = action.with_user(self.user_manager).action_charge_costs()
         charge = case.charge_ids
         self.assertEqual(len(charge), 1)
