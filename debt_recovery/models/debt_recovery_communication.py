@@ -1241,6 +1241,42 @@ class DebtRecoveryCommunication(models.Model):
         rule = self.policy_id.interest_rule or "company"
         return self.company_id._debt_jurisdiction() if rule == "company" else rule
 
+    def _late_payment_terms(self):
+        """What a letter under the policy's own terms states, as whole
+        sentences in the letter's language: the legal basis (the policy's
+        own wording, else ours), the rate formula, the fixed compensation."""
+        self.ensure_one()
+        policy = self.policy_id
+        rate = policy.interest_rate_kind_id.name or ""
+        margin = formatLang(self.env, policy.interest_margin, digits=2)
+        fixed = policy.interest_compensation
+        compensation = formatLang(self.env, fixed, currency_obj=policy.currency_id)
+        if policy.interest_terms:
+            basis = policy.interest_terms
+        elif fixed:
+            basis = self.env._(
+                "Under our terms of sale, late-payment interest is due from the day after the "
+                "due date at %(rate)s plus %(margin)s percentage points a year, together with "
+                "a fixed compensation for recovery costs of %(compensation)s per invoice.",
+                rate=rate,
+                margin=margin,
+                compensation=compensation,
+            )
+        else:
+            basis = self.env._(
+                "Under our terms of sale, late-payment interest is due from the day after the "
+                "due date at %(rate)s plus %(margin)s percentage points a year.",
+                rate=rate,
+                margin=margin,
+            )
+        return {
+            "basis": basis,
+            "formula": self.env._("%(rate)s + %(margin)s points a year", rate=rate, margin=margin),
+            "compensation": self.env._("%(amount)s per invoice", amount=compensation)
+            if fixed
+            else self.env._("none"),
+        }
+
     def _late_payment_summary(self):
         """What the letter states of the late-payment interest and the fixed
         compensation accrued today on its items: a row per invoice and the

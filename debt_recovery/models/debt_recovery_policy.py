@@ -149,8 +149,10 @@ class DebtRecoveryPolicy(models.Model):
     interest_terms = fields.Text(
         string="Legal Basis",
         translate=True,
-        help="Our terms: what the formal notice and the final demand say the interest "
-        "and compensation are due under (e.g. article 7 of our general terms of sale).",
+        help="Our terms: the paragraph the formal notice and the final demand state "
+        '(in each language), e.g. "Under article 7 of our general terms of sale, '
+        'late-payment interest is due at the ECB rate plus 7 points a year." Empty: '
+        "a sentence naming the reference rate, the margin and the compensation.",
     )
     allocate_costs_first = fields.Boolean(
         string="Costs, then Interest, then Principal",

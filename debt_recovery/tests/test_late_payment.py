@@ -509,6 +509,33 @@ class TestOurTerms(FrenchLawCommon):
         )
         self.assertIn(invoice.name, case.charge_ids.move_id.invoice_line_ids[0].name)
 
+    def test_letters_state_our_terms_in_whole_sentences(self):
+        self.policy.escalation_mode = "age"
+        self._invoice(self.customer, 1000.0, days_late=40)
+        self.env["debt.recovery.escalation"]._run(self.company, send=False)
+        notice = self.env["debt.recovery.communication"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
+        self.assertTrue(notice.level_id.legal_notice)
+        terms = notice._late_payment_terms()
+        self.assertEqual(terms["basis"], "Under article 7 of our general terms of sale,")
+        self.assertEqual(terms["formula"], "SNB Policy Rate + 7.00 points a year")
+        self.assertIn("25.00", terms["compensation"])
+        self.policy.interest_terms = False
+        self.assertEqual(
+            notice._late_payment_terms()["basis"],
+            "Under our terms of sale, late-payment interest is due from the day after the due "
+            "date at SNB Policy Rate plus 7.00 percentage points a year, together with a fixed "
+            f"compensation for recovery costs of {terms['compensation'].split(' per ')[0]} "
+            "per invoice.",
+        )
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("debt_recovery.action_report_recovery_letter", notice.ids)[0]
+            .decode()
+        )
+        self.assertIn("SNB Policy Rate plus 7.00 percentage points a year", html)
+
     def test_bad_terms_refused(self):
         for vals in (
             {"interest_margin": -1.0},
