@@ -138,7 +138,7 @@ class TestLegalAction(DebtRecoveryCommon):
         form = Form(
             self.env[action["res_model"]]
             .with_user(self.user_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         self.assertEqual(form.case_id, case)
         self.assertEqual(form.partner_id, self.customer)

@@ -82,7 +82,7 @@ class TestRecoveryStage(DebtRecoveryCommon):
         legal = (
             self.env["debt.recovery.legal.action"]
             .with_user(self.user_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({})
         )
         self.assertEqual(case.stage_id, self.stage_legal)
