@@ -724,11 +724,20 @@ class DebtRecoveryAgencyHandoff(models.Model):
         handoffs._close_if_done(fields.Date.context_today(self))
 
     def _is_settled(self):
-        """All that was handed is reported collected, or settled otherwise:
-        the items paid, the written-off debt recovered."""
+        """All that was handed is settled: the items paid, the written-off
+        debt recovered; or, when the agency collects on its own account, all
+        of it reported collected (its collections are booked). When the
+        customer pays us directly, the agency's report is no payment: the
+        items stay with the agency, our reminders stopped, until the
+        customer's payment is registered and reconciled with them."""
         self.ensure_one()
         currency = self.currency_id
-        if currency.compare_amounts(self.amount_remaining, 0.0) <= 0:
+        booked = sum(
+            report.amount
+            for report in self.report_ids
+            if report.kind == "collected" and report.collected_by == "agency"
+        )
+        if currency.compare_amounts(self.amount_handed - booked, 0.0) <= 0:
             return True
         return all(self.move_line_ids.mapped("reconciled")) and all(
             currency.is_zero(w.amount_recoverable) for w in self.writeoff_ids

@@ -249,12 +249,28 @@ class TestAgency(AgencyCommon):
     def test_settled_by_the_customer_closes_the_handoff(self):
         self.agency.collects = "direct"
         handoff = self._hand_off()
-        self._collect(handoff, 1500.0)
-        self.assertEqual(handoff.state, "closed", "All that was handed is reported collected.")
-        self.assertFalse(handoff.move_line_ids.filtered("reconciled"))
-        # The customer's payment to us is registered as usual.
-        self._pay(self.invoice_old | self.invoice_new)
+        report = self._collect(handoff, 1500.0)
+        # 15 % of 1500 and the fee: billed on the agency's report.
+        self.assertEqual(report.bill_id.amount_total, 245.0)
+        # The agency's word is no payment: until ours is registered, the items
+        # stay with the agency and our reminders stay stopped.
+        self.assertEqual(handoff.state, "active", "Reported collected, not paid.")
+        items = handoff.move_line_ids
+        self.assertFalse(items.filtered("reconciled"))
+        self.assertEqual(items.debt_agency_handoff_id, handoff)
+        self.assertEqual(self.case.stage_id, self.stage_agency)
+        self.Handoff._cron_close_settled()
+        self.assertEqual(handoff.state, "active")
+        self.assertFalse(self._escalate())
+        # The customer's payment to us is registered as usual; part of it first.
+        self._pay(self.invoice_old)
+        self.Handoff._cron_close_settled()
+        self.assertEqual(handoff.state, "active", "500 still unpaid.")
+        self._pay(self.invoice_new)
         self.assertTrue(all(handoff.move_line_ids.mapped("reconciled")))
+        self.Handoff._cron_close_settled()
+        self.assertEqual(handoff.state, "closed")
+        self.assertEqual(handoff.bill_ids, report.bill_id, "No second bill.")
         # A hand-off whose items the customer paid us without a report closes
         # with the nightly check, the fee of the case billed.
         self.agency.collects = "agency"
