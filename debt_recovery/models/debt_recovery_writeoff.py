@@ -510,6 +510,29 @@ class DebtRecoveryWriteoff(models.Model):
                     )
                 )
 
+    def _debt_ensure_entry_booked(self):
+        """Refuse to go on from write-offs whose entry is no longer posted or
+        no longer matched with the items it wrote off: what they say was
+        written off is owed again."""
+        for writeoff in self:
+            entry_lines = writeoff.move_id.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+            )
+            if (
+                writeoff.move_id.state != "posted"
+                or not entry_lines
+                or not all(entry_lines.mapped("reconciled"))
+            ):
+                raise UserError(
+                    self.env._(
+                        "The entry %(move)s of %(name)s is no longer posted or no longer "
+                        "matched with the items written off: nothing can be recovered on it. "
+                        "Match it again with the items, or reverse the write-off.",
+                        move=writeoff.move_id.display_name,
+                        name=writeoff.display_name,
+                    )
+                )
+
     def _debt_vat_shares(self):
         """{writeoff line: {tax account: VAT share}} under the bad-debt relief:
         the part of each amount written off that is the invoice's output VAT,

@@ -134,6 +134,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
                 )
             )
         writeoffs = self._debt_recoverable(case, currency)
+        writeoffs._debt_ensure_entry_booked()
         recoverable = sum(writeoffs.mapped("amount_recoverable"))
         if currency.compare_amounts(amount, recoverable) > 0:
             raise UserError(

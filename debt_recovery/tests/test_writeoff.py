@@ -384,6 +384,45 @@ class TestWriteoff(WriteoffCommon):
         with self.assertRaisesRegex(UserError, "only a posted write-off"):
             writeoff.with_user(self.user_manager)._debt_reverse("Again")
 
+    def test_entries_not_undone_by_hand(self):
+        invoice = self._invoice(self.customer, 1000.0, days_late=40)
+        case = self._case_of(self.customer)
+        writeoff = self._write_off(default_case_ids=case.ids, amounts={self._item(invoice): 600.0})
+        move = writeoff.move_id
+        # Not reset to draft, reversed or deleted by hand (even as superuser).
+        with self.assertRaisesRegex(UserError, "Reverse action of the write-off"):
+            move.button_draft()
+        with self.assertRaisesRegex(UserError, "Reverse action of the write-off"):
+            move._reverse_moves([{"date": self.today}], cancel=True)
+        with self.assertRaisesRegex(UserError, "cannot be reset to draft, deleted or reversed"):
+            self.env["account.move.reversal"].with_context(
+                active_model="account.move", active_ids=move.ids
+            ).create({"journal_id": move.journal_id.id, "date": self.today}).refund_moves()
+        self.assertEqual(move.state, "posted")
+        self.assertFalse(move.reversal_move_ids)
+        self.assertEqual(writeoff.state, "posted")
+
+        payment = self._unapplied_payment(self.customer, 100.0)
+        payment_line = self._item(payment.move_id)
+        Recovery = self.env["debt.recovery.writeoff.recovery"].with_user(self.user_manager)
+        recovery = Recovery._debt_book(case, payment_line, 60.0)
+        with self.assertRaisesRegex(UserError, "the recovery would stay booked"):
+            recovery.move_id.button_draft()
+        with self.assertRaisesRegex(UserError, "the recovery would stay booked"):
+            recovery.move_id._reverse_moves([{"date": self.today}])
+        self.assertEqual(recovery.move_id.state, "posted")
+
+        # The write-off entry unmatched from the invoice by hand: the invoice
+        # is owed again, nothing more is recovered on the write-off.
+        entry_line = self._item(move)
+        entry_line.remove_move_reconcile()
+        self.assertEqual(self._item(invoice).amount_residual, 1000.0)
+        moves = self.env["account.move"].search_count([])
+        with self.assertRaisesRegex(UserError, "no longer matched"):
+            Recovery._debt_book(case, payment_line, 40.0)
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+        self.assertEqual(payment_line.amount_residual, -40.0)
+
     def test_small_balance_cron(self):
         policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
         policy.write(
