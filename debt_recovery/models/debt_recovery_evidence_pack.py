@@ -254,11 +254,11 @@ class DebtRecoveryEvidencePack(models.Model):
         currency = case.currency_id
         items = self._debt_case_items()
         principal = sum(items.filtered(lambda i: i.amount_residual > 0).mapped("amount_residual"))
-        paid = sum(items.mapped("balance")) - sum(items.mapped("amount_residual"))
+        paid = sum(self._debt_received_partials(items).mapped("amount"))
         legal = self.env["debt.recovery.legal.action"].search([("case_id", "=", case.id)])
         costs = sum(
             cost.currency_id._convert(cost.amount, currency, case.company_id, cost.date)
-            for cost in legal.cost_ids.filtered("recoverable")
+            for cost in legal.cost_ids.filtered(lambda c: c.recoverable and not c.charge_line_ids)
         )
         charged = case.charge_ids.filtered(lambda c: c.state == "posted")
         rows = [
@@ -268,6 +268,21 @@ class DebtRecoveryEvidencePack(models.Model):
             (self.env._("Recoverable legal costs"), costs),
         ]
         total = sum(amount for _label, amount in rows)
+    def _debt_received_partials(self, items):
+        """The matches of ``items`` with what the customer paid or was
+        credited (payments, credit notes): not the exchange differences,
+        nor the entries that are no payment (``_debt_non_payment_moves``)."""
+        partials = self.env["account.partial.reconcile"].search(
+            [("debit_move_id", "in", items.ids)], order="max_date, id"
+        )
+        excluded = partials.exchange_move_id | self._debt_non_payment_moves()
+        return partials.filtered(lambda p: p.credit_move_id.move_id not in excluded)
+
+    def _debt_non_payment_moves(self):
+        """Entries matched with the case's items that are no payment received
+        (a write-off): none here, the sections that book such entries add theirs."""
+        return self.env["account.move"]
+
         return EvidenceSection(
             "summary",
             self.env._("Summary of the Claim"),
@@ -276,6 +291,7 @@ class DebtRecoveryEvidencePack(models.Model):
                 "rows": rows,
                 "total": total,
                 "paid": paid,
+        # A cost charged is in its charge invoice, already in the principal.
                 "charged": charged,
                 "currency": currency,
                 "items": items,

@@ -25,6 +25,14 @@ class DebtRecoveryEvidencePack(models.Model):
             section.values["total"] += unrecovered
         return section
 
+    def _debt_non_payment_moves(self):
+        # A write-off settles the items in the books: nothing was paid.
+        # sudo: only the entries are read, to leave them out of what was paid.
+        writeoffs = (
+            self.env["debt.recovery.writeoff"].sudo().search([("case_id", "=", self.case_id.id)])
+        )
+        return super()._debt_non_payment_moves() | writeoffs.move_id | writeoffs.reversal_move_id
+
     def _debt_section_payments(self):
         section = super()._debt_section_payments()
         if not section:

@@ -16,6 +16,7 @@ from odoo.tools.pdf import PdfFileReader
 
 from ..models.debt_recovery_workflow_mixin import workflow_step
 from .common import DebtRecoveryCommon
+from .test_writeoff import WriteoffCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -199,7 +200,6 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
         self.assertRegex(
             text, rf"{re.escape(case.name)} - evidence pack - page 1 of {pack.page_count}"
         )
-
         # The ZIP of the originals: the stored copies byte for byte, and an index.
         archive = zipfile.ZipFile(io.BytesIO(pack.zip_attachment_id.raw))
         names = archive.namelist()
@@ -314,3 +314,62 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
 
     def _item(self, invoice):
         return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+
+
+@tagged("post_install", "-at_install")
+class TestEvidencePackClaim(WriteoffCommon):
+    """The claim the pack states: what was received, what is still owed."""
+
+    def _bill(self, amount):
+        bill = self.env["account.move"].create(
+            {
+                "move_type": "in_invoice",
+                "partner_id": self.partner_a.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Court fee", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        bill.action_post()
+        return bill
+
+    def test_summary_counts_payments_and_uncharged_costs_only(self):
+        written_off = self._invoice(self.customer, 1000.0, days_late=40)
+        claimed = self._invoice(self.customer, 400.0, days_late=40)
+        case = self._case_of(self.customer)
+        # 250 paid, the 750 left written off: 250 received, not 1,000.
+        self._pay(written_off, amount=250.0)
+        writeoff = self._write_off(default_move_line_ids=self._item(written_off).ids)
+        self.assertEqual(writeoff.amount_total, 750.0)
+        # A legal action with a court fee charged (its charge invoice is
+        # owed) and a bailiff's fee not charged yet.
+        action = (
+            self.env["debt.recovery.legal.action"]
+            .with_user(self.user_manager)
+            .create({"case_id": case.id, "move_line_ids": [Command.set(self._item(claimed).ids)]})
+        )
+        action.with_user(self.user_manager).write(
+            {"cost_ids": [Command.create({"move_id": self._bill(120.0).id, "recoverable": True})]}
+        )
+        action.with_user(self.user_manager).action_charge_costs()
+        charge = case.charge_ids
+        self.assertEqual(len(charge), 1)
+        action.with_user(self.user_manager).write(
+            {"cost_ids": [Command.create({"move_id": self._bill(60.0).id, "recoverable": True})]}
+        )
+        case.with_user(self.user_manager).action_evidence_pack()
+        pack = case.evidence_pack_ids
+        summary = pack._debt_section_summary()
+        rows = dict(summary.values["rows"])
+        self.assertEqual(summary.values["paid"], 250.0)
+        self.assertEqual(rows["Principal still owed"], 400.0 + charge.move_id.amount_total)
+        self.assertEqual(rows["Recoverable legal costs"], 60.0, "The 120 charged is owed.")
+        self.assertEqual(rows["Principal written off in our accounts, still owed"], 750.0)
+        self.assertEqual(summary.values["total"], sum(rows.values()))
+        # As the pack states it.
+        html = " ".join(re.sub(r"<[^>]+>", " ", pack.pdf_attachment_id.raw.decode()).split())
+        self.assertIn("Payments and credits received on these invoices $ 250.00", html)
+        self.assertIn("Recoverable legal costs $ 60.00", html)
