@@ -248,26 +248,6 @@ class DebtRecoveryEvidencePack(models.Model):
             order="date_maturity, id",
         )
 
-    # === SECTIONS === #
-    def _debt_section_summary(self):
-        case = self.case_id
-        currency = case.currency_id
-        items = self._debt_case_items()
-        principal = sum(items.filtered(lambda i: i.amount_residual > 0).mapped("amount_residual"))
-        paid = sum(self._debt_received_partials(items).mapped("amount"))
-        legal = self.env["debt.recovery.legal.action"].search([("case_id", "=", case.id)])
-        costs = sum(
-            cost.currency_id._convert(cost.amount, currency, case.company_id, cost.date)
-            for cost in legal.cost_ids.filtered(lambda c: c.recoverable and not c.charge_line_ids)
-        )
-        charged = case.charge_ids.filtered(lambda c: c.state == "posted")
-        rows = [
-            (self.env._("Principal still owed"), principal),
-            (self.env._("Late-payment interest accrued, not charged"), case.amount_interest),
-            (self.env._("Fixed compensation for recovery costs"), case.amount_compensation),
-            (self.env._("Recoverable legal costs"), costs),
-        ]
-        total = sum(amount for _label, amount in rows)
     def _debt_received_partials(self, items):
         """The matches of ``items`` with what the customer paid or was
         credited (payments, credit notes): not the exchange differences,
@@ -283,6 +263,27 @@ class DebtRecoveryEvidencePack(models.Model):
         (a write-off): none here, the sections that book such entries add theirs."""
         return self.env["account.move"]
 
+    # === SECTIONS === #
+    def _debt_section_summary(self):
+        case = self.case_id
+        currency = case.currency_id
+        items = self._debt_case_items()
+        principal = sum(items.filtered(lambda i: i.amount_residual > 0).mapped("amount_residual"))
+        paid = sum(self._debt_received_partials(items).mapped("amount"))
+        legal = self.env["debt.recovery.legal.action"].search([("case_id", "=", case.id)])
+        # A cost charged is in its charge invoice, already in the principal.
+        costs = sum(
+            cost.currency_id._convert(cost.amount, currency, case.company_id, cost.date)
+            for cost in legal.cost_ids.filtered(lambda c: c.recoverable and not c.charge_line_ids)
+        )
+        charged = case.charge_ids.filtered(lambda c: c.state == "posted")
+        rows = [
+            (self.env._("Principal still owed"), principal),
+            (self.env._("Late-payment interest accrued, not charged"), case.amount_interest),
+            (self.env._("Fixed compensation for recovery costs"), case.amount_compensation),
+            (self.env._("Recoverable legal costs"), costs),
+        ]
+        total = sum(amount for _label, amount in rows)
         return EvidenceSection(
             "summary",
             self.env._("Summary of the Claim"),
@@ -291,7 +292,6 @@ class DebtRecoveryEvidencePack(models.Model):
                 "rows": rows,
                 "total": total,
                 "paid": paid,
-        # A cost charged is in its charge invoice, already in the principal.
                 "charged": charged,
                 "currency": currency,
                 "items": items,
