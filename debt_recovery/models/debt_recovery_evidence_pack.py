@@ -23,6 +23,8 @@ from odoo.tools.pdf import (
     PdfFileWriter,
 )
 
+from .debt_recovery_workflow_mixin import workflow_step
+
 _logger = logging.getLogger(__name__)
 
 # The sections of the pack, in order: each is made by the method
@@ -77,6 +79,7 @@ class DebtRecoveryEvidencePack(models.Model):
 
     _name = "debt.recovery.evidence.pack"
     _description = "Evidence Pack"
+    _inherit = ["debt.recovery.workflow.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -125,6 +128,19 @@ class DebtRecoveryEvidencePack(models.Model):
             )
 
     # === CRUD METHODS === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Who produced it and when are the system's record: a pack is made
+        # only by _debt_produce, never created with a "produced by" of choice.
+        if not self._debt_workflow_unlocked():
+            raise UserError(
+                self.env._(
+                    "An evidence pack is produced from its case (the Evidence Pack button), "
+                    "which records who produced it and when."
+                )
+            )
+        return super().create(vals_list)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_produced(self):
         raise UserError(self.env._("An evidence pack is a record of what was produced."))
@@ -152,7 +168,11 @@ class DebtRecoveryEvidencePack(models.Model):
         started = time.monotonic()
         case.ensure_one()
         case.check_access("read")
-        pack = self.create({"case_id": case.id})
+        self.check_access("create")
+        with workflow_step():
+            pack = self.create(
+                {"case_id": case.id, "user_id": self.env.user.id, "date": fields.Datetime.now()}
+            )
         pack = pack.with_company(case.company_id)
         timings = {}
         sections = pack._debt_sections()

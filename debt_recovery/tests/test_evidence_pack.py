@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools.pdf import PdfFileReader
@@ -240,6 +240,31 @@ class TestEvidencePack(DebtRecoveryCommon, HttpCase):
             pack.with_user(self.user_manager).unlink()
         with self.assertRaises(UserError):
             pack.unlink()
+
+    def test_a_pack_is_produced_never_created(self):
+        """Nobody records a pack "produced by" someone else, or on another
+        day: a pack is made by producing it, with who and when it was."""
+        self._invoice(self.customer, 100.0, days_late=8)
+        case = self._case_of(self.customer)
+        forged = {
+            "case_id": case.id,
+            "user_id": self.user_manager.id,
+            "date": "2020-01-01 09:00:00",
+        }
+        for user in (self.user_collector, self.user_manager):
+            with self.assertRaises(UserError):
+                self.Pack.with_user(user).create(forged)
+            with self.assertRaises(UserError):
+                self.Pack.with_user(user).create({"case_id": case.id})
+        self.assertFalse(self.Pack.search([("case_id", "=", case.id)]))
+        # Produced: by whoever produced it, now, whatever the context says.
+        before = fields.Datetime.now().replace(microsecond=0)
+        case.with_user(self.user_collector).with_context(
+            default_user_id=self.user_manager.id, default_date="2020-01-01 09:00:00"
+        ).action_evidence_pack()
+        pack = self.Pack.search([("case_id", "=", case.id)])
+        self.assertEqual(pack.user_id, self.user_collector)
+        self.assertGreaterEqual(pack.date, before)
 
     def test_hundred_communications_timed(self):
         """A case with 100 communications, each with its stored PDF and
