@@ -9,6 +9,10 @@ from odoo.tools import format_amount, format_date
 from .debt_recovery_stage import LADDER_KINDS, RECORD_HOLD_FIELDS
 from .debt_recovery_workflow_mixin import workflow_action
 
+# Fixed when the action opens (``write`` refuses them afterwards; its date
+# is a workflow field: the day it is opened, never another).
+LEGAL_ACTION_FIXED_FIELDS = ("case_id", "move_line_ids")
+
 LEGAL_OUTCOMES = [
     ("paid", "Paid"),
     ("settled", "Settled"),
@@ -29,7 +33,13 @@ class DebtRecoveryLegalAction(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "debt.recovery.pause.mixin"]
     _order = "date desc, id desc"
     _debt_pause_kind = "legal"
-    _debt_workflow_fields = ("state", "date_closed", "outcome", "time_barred_confirmed_by_id")
+    _debt_workflow_fields = (
+        "state",
+        "date",
+        "date_closed",
+        "outcome",
+        "time_barred_confirmed_by_id",
+    )
 
     # === FIELDS === #
     case_id = fields.Many2one(
@@ -298,6 +308,23 @@ class DebtRecoveryLegalAction(models.Model):
             if case:
                 action._debt_legal_stage_over_other_holds(case)
         return actions
+
+    def write(self, vals):
+        # What was claimed and in which case is fixed when the action opens:
+        # the items held and their claim follow from it (only the form hides
+        # these fields).
+        fixed = sorted(set(vals) & set(LEGAL_ACTION_FIXED_FIELDS))
+        if fixed and not self._debt_workflow_unlocked():
+            raise UserError(
+                self.env._(
+                    "%(fields)s of a legal action are fixed when it opens: close it and open "
+                    "another one for other items.",
+                    fields=", ".join(
+                        self._fields[fname]._description_string(self.env) for fname in fixed
+                    ),
+                )
+            )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_recorded(self):

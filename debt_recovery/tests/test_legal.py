@@ -347,6 +347,44 @@ class TestLegalAction(DebtRecoveryCommon):
         with self.assertRaises(UserError):
             action.with_user(self.user_manager).write({"state": "closed"})
 
+    def test_items_case_and_date_fixed_once_opened(self):
+        claimed = self._invoice(self.customer, 1000.0, days_late=40)
+        left_out = self._invoice(self.customer, 300.0, days_late=40)
+        case = self._case_of(self.customer)
+        action = self._open(case, move_line_ids=[Command.set(self._item(claimed).ids)])
+        other = self.env["res.partner"].create({"name": "Other Payer", "is_company": True})
+        self._invoice(other, 200.0, days_late=40)
+        other_case = self._case_of(other)
+        as_manager = action.with_user(self.user_manager)
+        for vals in (
+            {"move_line_ids": [Command.link(self._item(left_out).id)]},
+            {"move_line_ids": [Command.set(self._item(left_out).ids)]},
+            {"move_line_ids": [Command.clear()]},
+            {"case_id": other_case.id},
+        ):
+            with self._refused(UserError, "fixed when it opens"):
+                as_manager.write(vals)
+        # Nor back-dated (the days paused count from it), now or when opened.
+        with self._refused(UserError, "Opened On"):
+            as_manager.write({"date": self.today - timedelta(days=200)})
+        with self._refused(UserError, "Opened On"):
+            self._open(
+                case,
+                move_line_ids=[Command.set(self._item(left_out).ids)],
+                date=self.today - timedelta(days=200),
+            )
+        self.assertFalse(self._item(left_out).debt_legal_action_id)
+        # Nothing changed: the same items held, the same claim, the same day.
+        self.assertEqual(action.move_line_ids, self._item(claimed))
+        self.assertEqual(action.case_id, case)
+        self.assertEqual(action.date, self.today)
+        self.assertEqual(action.amount_principal, 1000.0)
+        self.assertEqual(self._item(claimed).debt_legal_action_id, action)
+        self.assertFalse(self._item(left_out).debt_legal_action_id)
+        # Its other details stay editable.
+        as_manager.write({"reference": "RG 26/04321"})
+        self.assertEqual(action.reference, "RG 26/04321")
+
     def test_bad_input_refused(self):
         invoice = self._invoice(self.customer, 1000.0, days_late=40)
         case = self._case_of(self.customer)
