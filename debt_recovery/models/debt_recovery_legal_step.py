@@ -12,6 +12,9 @@ LEGAL_STEP_KINDS = [
     ("closed", "Closed"),
 ]
 
+# Logged on the case when the step is recorded (``write`` refuses them afterwards).
+LEGAL_STEP_FIXED_FIELDS = ("legal_action_id", "kind", "date", "document", "document_name")
+
 
 class DebtRecoveryLegalStep(models.Model):
     """One step of a legal action, with its date: each is logged on the case.
@@ -42,7 +45,7 @@ class DebtRecoveryLegalStep(models.Model):
     )
 
     # === CONSTRAINT METHODS === #
-    @api.constrains("date")
+    @api.constrains("date", "legal_action_id")
     def _check_date(self):
         today = fields.Date.context_today(self)
         for step in self:
@@ -51,6 +54,17 @@ class DebtRecoveryLegalStep(models.Model):
                     self.env._(
                         "A step is recorded once it happened: %(date)s is in the future.",
                         date=fields.Date.to_string(step.date),
+                    )
+                )
+            opened = step.legal_action_id.date
+            if opened and step.date < opened:
+                raise ValidationError(
+                    self.env._(
+                        "A step of the legal action %(name)s happens once it is open: %(date)s "
+                        "is before it opened on %(opened)s.",
+                        name=step.legal_action_id.display_name,
+                        date=fields.Date.to_string(step.date),
+                        opened=fields.Date.to_string(opened),
                     )
                 )
 
@@ -83,6 +97,20 @@ class DebtRecoveryLegalStep(models.Model):
         if vals.get("kind") == "closed" and not WORKFLOW_STEP:
             raise UserError(
                 self.env._("Close the legal action with its outcome (the Close button).")
+            )
+        # What happened, when, and the document are logged on the case when
+        # the step is recorded (and a claim filed moves the limitation):
+        # a mistake is put right by a note, or by recording the step anew.
+        fixed = sorted(set(vals) & set(LEGAL_STEP_FIXED_FIELDS))
+        if fixed and not WORKFLOW_STEP:
+            raise UserError(
+                self.env._(
+                    "%(fields)s of a legal step are on record once it is recorded: correct it "
+                    "in its note, or record the step anew.",
+                    fields=", ".join(
+                        self._fields[fname]._description_string(self.env) for fname in fixed
+                    ),
+                )
             )
         return super().write(vals)
 

@@ -1,3 +1,4 @@
+import base64
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -7,6 +8,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
+from ..models.debt_recovery_workflow_mixin import workflow_step
 from .common import DebtRecoveryCommon
 
 
@@ -92,7 +94,7 @@ class TestLegalAction(DebtRecoveryCommon):
                     Command.create(
                         {
                             "kind": "letter_before_action",
-                            "date": self.today - timedelta(days=2),
+                            "date": self.today,
                             "note": "Sent by the lawyer, recorded delivery",
                         }
                     ),
@@ -200,7 +202,8 @@ class TestLegalAction(DebtRecoveryCommon):
         # Code de commerce L110-4: 5 years from the due date.
         self.assertEqual(item.debt_limitation_date, date(2026, 6, 1))
         case = self._case_of(self.customer)
-        action = self._open(case)
+        with workflow_step():  # opened a fortnight ago
+            action = self._open(case, date=date(2026, 5, 1))
         self.assertFalse(action.has_time_barred)
         action.with_user(self.user_manager).write(
             {"step_ids": [Command.create({"kind": "hearing", "date": date(2026, 5, 5)})]}
@@ -384,6 +387,66 @@ class TestLegalAction(DebtRecoveryCommon):
         # Its other details stay editable.
         as_manager.write({"reference": "RG 26/04321"})
         self.assertEqual(action.reference, "RG 26/04321")
+
+    def test_steps_on_record_once_recorded(self):
+        self._invoice(self.customer, 1000.0, days_late=40)
+        case = self._case_of(self.customer)
+        with workflow_step():  # opened ten days ago
+            action = self._open(case, date=self.today - timedelta(days=10))
+        as_manager = action.with_user(self.user_manager)
+        # Dated between the day the action opened and today only.
+        with self._refused(ValidationError, "before it opened"):
+            as_manager.write(
+                {
+                    "step_ids": [
+                        Command.create({"kind": "claim_filed", "date": self.today - timedelta(11)})
+                    ]
+                }
+            )
+        with self._refused(ValidationError, "in the future"):
+            as_manager.write(
+                {
+                    "step_ids": [
+                        Command.create({"kind": "hearing", "date": self.today + timedelta(1)})
+                    ]
+                }
+            )
+        self.assertFalse(action.step_ids)
+        as_manager.write(
+            {
+                "step_ids": [
+                    Command.create(
+                        {
+                            "kind": "claim_filed",
+                            "date": self.today - timedelta(days=5),
+                            "document": base64.b64encode(b"%PDF-1.4 claim form"),
+                            "document_name": "claim.pdf",
+                        }
+                    )
+                ]
+            }
+        )
+        step = action.step_ids
+        messages = len(case.message_ids)
+        # What happened, when, and its document stay as logged on the case.
+        for vals in (
+            {"kind": "hearing"},
+            {"date": self.today - timedelta(days=8)},
+            {"date": self.today},
+            {"document": base64.b64encode(b"%PDF-1.4 another form")},
+            {"document": False},
+        ):
+            with self._refused(UserError, "on record once it is recorded"):
+                step.with_user(self.user_manager).write(vals)
+            with self._refused(UserError, "on record once it is recorded"):
+                as_manager.write({"step_ids": [Command.update(step.id, vals)]})
+        self.assertEqual(step.kind, "claim_filed")
+        self.assertEqual(step.date, self.today - timedelta(days=5))
+        self.assertEqual(base64.b64decode(step.document), b"%PDF-1.4 claim form")
+        self.assertEqual(len(case.message_ids), messages)
+        # Its note can be completed.
+        step.with_user(self.user_manager).note = "Filed by the lawyer"
+        self.assertEqual(step.note, "Filed by the lawyer")
 
     def test_bad_input_refused(self):
         invoice = self._invoice(self.customer, 1000.0, days_late=40)
