@@ -43,7 +43,19 @@ class DebtRecoveryAgencyHandoff(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "debt.recovery.pause.mixin"]
     _order = "date desc, id desc"
     _debt_pause_kind = "agency"
+    # What was handed, to whom, when and by whom is set as the hand-off is made
+    # (_debt_create_handoffs, the hand-off wizard) and never changes after: the
+    # items it holds, the commission terms and the paused days follow from it.
     _debt_workflow_fields = (
+        "move_line_ids",
+        "writeoff_ids",
+        "case_id",
+        "partner_id",
+        "company_id",
+        "agency_id",
+        "currency_id",
+        "date",
+        "user_id",
         "state",
         "date_closed",
         "amount_handed",
@@ -332,6 +344,14 @@ class DebtRecoveryAgencyHandoff(models.Model):
         raise UserError(
             self.env._("A hand-off to an agency is a record: recall it instead of deleting it.")
         )
+
+    @api.model
+    def _debt_create_handoffs(self, vals_list):
+        """Make the hand-offs of ``vals_list``, for the hand-off wizard (which
+        checked the caller's rights and the cases): the only way their items,
+        case, agency and date are set."""
+        with workflow_step():
+            return self.create(vals_list)
 
     # === ACTION METHODS === #
     def action_recall(self):
@@ -638,7 +658,7 @@ class DebtRecoveryAgencyHandoff(models.Model):
             (credit | item.sudo()).reconcile()
         if currency.compare_amounts(written_off, 0.0) > 0:
             self.env["debt.recovery.writeoff.recovery"]._debt_book(
-                self.case_id, credits[len(settled)], written_off, date
+                self.case_id, credits[len(settled)], written_off, date, self.writeoff_ids or None
             )
         return move
 

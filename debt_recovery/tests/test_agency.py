@@ -435,6 +435,65 @@ class TestAgencyRefusals(AgencyCommon):
         with self.assertRaises(UserError):
             handoff.report_ids.with_user(self.user_manager).write({"amount": 1.0})
 
+    def test_what_was_handed_never_changes(self):
+        """The items, case, agency, write-offs and date of a hand-off are set
+        as it is made: a manager's direct write (RPC) is refused, nothing
+        changes; a hand-off is made only through the wizard."""
+        handoff = self._hand_off()
+        items = handoff.move_line_ids
+        other_agency = self.Agency.create(
+            {"partner_id": self.env["res.partner"].create({"name": "Other Agency"}).id}
+        )
+        other = self.env["res.partner"].create({"name": "Other Debtor", "is_company": True})
+        self._invoice(other, 90.0, days_late=30)
+        other_case = self._case_of(other)
+        writeoff = self.env["debt.recovery.writeoff"].search([], limit=1)
+        not_due = self._receivable(self.invoice_not_due)
+        attempts = {
+            "Items Handed": {"move_line_ids": [Command.link(not_due.id)]},
+            "Items Handed (removed)": {"move_line_ids": [Command.unlink(items[0].id)]},
+            "Case": {"case_id": other_case.id},
+            "Agency": {"agency_id": other_agency.id},
+            "Written-Off Debt Handed": {"writeoff_ids": [Command.set(writeoff.ids)]},
+            "Handed On": {"date": self.today - timedelta(days=60)},
+        }
+
+        def state():
+            self.env.invalidate_all()
+            return (
+                handoff.move_line_ids,
+                handoff.case_id,
+                handoff.agency_id,
+                handoff.writeoff_ids,
+                handoff.date,
+                (items | not_due).mapped("debt_agency_handoff_id"),
+                handoff.amount_handed,
+            )
+
+        before = state()
+        for label, vals in attempts.items():
+            with self.subTest(field=label):
+                with self._assertRefused(UserError, label.split(" (")[0]):
+                    handoff.with_user(self.user_manager).write(vals)
+                self.assertEqual(state(), before, "Nothing changed.")
+        # The note (the instructions to the agency) stays editable.
+        handoff.with_user(self.user_manager).note = "Call before noon"
+        self.assertEqual(handoff.note, "Call before noon")
+        # Nor is a hand-off made directly, back-dated, bypassing the wizard.
+        with self._assertRefused(UserError, "change only through its actions"):
+            self.Handoff.with_user(self.user_manager).create(
+                {
+                    "case_id": other_case.id,
+                    "partner_id": other.id,
+                    "agency_id": self.agency.id,
+                    "currency_id": self.company.currency_id.id,
+                    "move_line_ids": [Command.set(other_case.move_line_ids.ids)],
+                    "date": self.today - timedelta(days=60),
+                }
+            )
+        self.assertEqual(self.Handoff.search([]), handoff)
+        self.assertFalse(other_case.move_line_ids.debt_agency_handoff_id)
+
 
 @tagged("post_install", "-at_install")
 class TestAgencyAccess(AgencyCommon):

@@ -189,4 +189,4 @@ class DebtRecoveryAgencyHandoffWizard(models.TransientModel):
             }
             for (case, currency), (items, group) in groups.items()
         ]
-        return Handoff.create(vals_list)
+        return Handoff._debt_create_handoffs(vals_list)
