@@ -1,6 +1,8 @@
 import csv
 import io
 import json
+import re
+import zipfile
 
 from markupsafe import Markup
 
@@ -63,6 +65,7 @@ class DebtRecoveryAgencyHandoff(models.Model):
         "case_file_pdf_id",
         "case_file_csv_id",
         "case_file_json_id",
+        "case_file_zip_id",
         "letter_attachment_id",
     )
 
@@ -186,6 +189,14 @@ class DebtRecoveryAgencyHandoff(models.Model):
     )
     case_file_json_id = fields.Many2one(
         comodel_name="ir.attachment", string="Case File (JSON)", readonly=True, copy=False
+    )
+    case_file_zip_id = fields.Many2one(
+        comodel_name="ir.attachment",
+        string="Case File with Letters (ZIP)",
+        readonly=True,
+        copy=False,
+        help="The case file (PDF, CSV, JSON) and, in its letters folder, each reminder, "
+        "notice and letter we sent the customer, as it was sent (the documents kept).",
     )
     letter_attachment_id = fields.Many2one(
         comodel_name="ir.attachment",
@@ -846,9 +857,7 @@ class DebtRecoveryAgencyHandoff(models.Model):
         ]
         total_written_off = currency.round(sum(row["recoverable"] for row in written_off))
         case = self.case_id
-        communications = case.communication_ids.filtered(
-            lambda c: c.state in ("sent", "to_print")
-        ).sorted(lambda c: (c.date_sent or c.date, c.id))
+        communications = self._case_file_communications()
         channel_labels = {
             "channel_email": self.env._("email"),
             "channel_letter": self.env._("letter"),
@@ -866,8 +875,8 @@ class DebtRecoveryAgencyHandoff(models.Model):
                 "amount": comm.amount_total,
                 "currency": comm.currency_id.name,
                 "documents": [
-                    {"name": doc.name, "checksum": doc.checksum}
-                    for doc in (comm.letter_attachment_id | comm.email_attachment_id)
+                    {"name": doc.name, "checksum": doc.checksum, "file": path}
+                    for path, doc in self._case_file_documents(comm)
                 ],
             }
             for comm in communications
@@ -991,6 +1000,31 @@ class DebtRecoveryAgencyHandoff(models.Model):
             ],
         }
 
+    def _case_file_communications(self):
+        """The communications that went (or go, by post) to the customer of the
+        case, oldest first."""
+        self.ensure_one()
+        return self.case_id.communication_ids.filtered(
+            lambda c: c.state in ("sent", "to_print")
+        ).sorted(lambda c: (c.date_sent or c.date, c.id))
+
+    @api.model
+    def _case_file_documents(self, comm):
+        """[(path in the case file's ZIP, attachment)] of the documents kept of
+        ``comm``: its letter (the PDF that left) and the email's PDF when it
+        differs."""
+        return [
+            (
+                "letters/{}_{}_{}".format(
+                    fields.Date.to_string(comm.date_sent or comm.date),
+                    doc.id,
+                    re.sub(r"[^\w.-]+", "_", doc.name or "document").strip("_"),
+                ),
+                doc,
+            )
+            for doc in (comm.letter_attachment_id | comm.email_attachment_id)
+        ]
+
     @api.model
     def _case_file_csv(self, data):
         """The case file as one CSV table: a row a record, ``record_type``
@@ -1108,7 +1142,8 @@ class DebtRecoveryAgencyHandoff(models.Model):
         return buffer.getvalue()
 
     def _generate_case_file(self):
-        """Make the case file (PDF, CSV, JSON) of each hand-off, kept as its
+        """Make the case file (PDF, CSV, JSON) of each hand-off, and the ZIP of
+        those with the letters we sent (their kept documents), kept as its
         attachments (a new file replaces the link to the previous one, which
         stays on record)."""
         report = self.env.ref("debt_recovery.action_report_agency_case_file")
@@ -1130,6 +1165,14 @@ class DebtRecoveryAgencyHandoff(models.Model):
                     "application/json",
                 ),
             }
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, raw, _mimetype in files.values():
+                    archive.writestr(name, raw)
+                for comm in handoff._case_file_communications():
+                    for path, doc in handoff._case_file_documents(comm):
+                        archive.writestr(path, doc.raw or b"")
+            files["case_file_zip_id"] = (f"{base}.zip", buffer.getvalue(), "application/zip")
             attachments = Attachment.create(
                 [
                     {

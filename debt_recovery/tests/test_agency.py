@@ -179,6 +179,32 @@ class TestAgency(AgencyCommon):
         )
         self.assertEqual(data["promises"][0]["state"], "Broken")
 
+    def test_case_file_zip_holds_the_letters_sent(self):
+        """The agency gets the letters we sent, as they were sent: each
+        communication's kept document is in the case file's ZIP, byte for
+        byte, under the name the JSON gives it."""
+        self.Communication._run_escalation(self.company, partners=self.customer)
+        comms = self.Communication.search([("partner_id", "=", self.customer.id)])
+        self.assertTrue(comms)
+        self.assertEqual(set(comms.mapped("state")), {"sent"})
+        documents = comms.letter_attachment_id | comms.email_attachment_id
+        self.assertTrue(all(comms.mapped("letter_attachment_id")), "The sent letters are kept.")
+        handoff = self._hand_off()
+        archive = zipfile.ZipFile(io.BytesIO(handoff.case_file_zip_id.raw))
+        self.assertEqual(handoff.case_file_zip_id.mimetype, "application/zip")
+        names = archive.namelist()
+        letters = [name for name in names if name.startswith("letters/")]
+        self.assertEqual(len(letters), len(documents))
+        data = json.loads(handoff.case_file_json_id.raw)
+        kept = [doc for contact in data["contacts"] for doc in contact["documents"]]
+        self.assertEqual(sorted(doc["file"] for doc in kept), sorted(letters))
+        for doc in kept:
+            (attachment,) = documents.filtered(lambda a, doc=doc: a.checksum == doc["checksum"])
+            self.assertEqual(archive.read(doc["file"]), attachment.raw, doc["name"])
+        # With the case file itself, as the agency gets it in one file.
+        for attachment in handoff.case_file_pdf_id | handoff.case_file_csv_id:
+            self.assertEqual(archive.read(attachment.name), attachment.raw)
+
     def test_collection_settles_items_and_bills_commission(self):
         handoff = self._hand_off()
         old, new = self._receivable(self.invoice_old), self._receivable(self.invoice_new)
