@@ -534,29 +534,95 @@ class DebtRecoveryWriteoff(models.Model):
                 )
 
     def _debt_vat_shares(self):
-        """{writeoff line: {tax account: VAT share}} under the bad-debt relief:
-        the part of each amount written off that is the invoice's output VAT,
-        pro rata of its tax lines (written off × tax line / invoice total)."""
+        """{writeoff line: [(invoice tax line, VAT, VAT in company currency)]}
+        under the bad-debt relief: the part of each amount written off that is
+        the invoice's output VAT, pro rata of its tax lines (tax line ×
+        written off / invoice total), in company currency as the tax line
+        booked it (the VAT declared, not at today's rate). Taxes due on
+        payment (cash basis) are left out: their VAT was never declared, it
+        waits on the transition account."""
         self.ensure_one()
         shares = {}
         if not self.company_id.debt_writeoff_vat_relief:
             return shares
+        company_currency = self.company_id.currency_id
         for line in self.line_ids:
             invoice = line.move_line_id.move_id
             if invoice.move_type != "out_invoice" or not invoice.amount_total:
                 continue
             currency = line.currency_id
-            per_account = defaultdict(float)
-            for tax_line in invoice.line_ids.filtered(lambda lt: lt.display_type == "tax"):
-                per_account[tax_line.account_id] += currency.round(
-                    line.amount * -tax_line.amount_currency / invoice.amount_total
-                )
-            shares[line] = {
-                account: amount
-                for account, amount in per_account.items()
-                if not currency.is_zero(amount)
-            }
+            ratio = line.amount / invoice.amount_total
+            parts = []
+            for tax_line in invoice.line_ids.filtered(
+                lambda lt: lt.display_type == "tax" and lt.tax_repartition_line_id
+            ):
+                if tax_line.tax_repartition_line_id.tax_id.tax_exigibility == "on_payment":
+                    continue
+                amount = currency.round(-tax_line.amount_currency * ratio)
+                balance = company_currency.round(-tax_line.balance * ratio)
+                if currency.is_zero(amount) and company_currency.is_zero(balance):
+                    continue
+                parts.append((tax_line, amount, balance))
+            if parts:
+                shares[line] = parts
         return shares
+
+    @api.model
+    def _debt_counterpart_repartition(self, repartition):
+        """The refund repartition line of the tax that matches the invoice
+        repartition line ``repartition`` (and the other way round): the VAT
+        taken back goes to the tax report as a credit note's would."""
+        tax = repartition.tax_id
+        invoice_lines = tax.invoice_repartition_line_ids.filtered(
+            lambda r: r.repartition_type == "tax"
+        )
+        refund_lines = tax.refund_repartition_line_ids.filtered(
+            lambda r: r.repartition_type == "tax"
+        )
+        own, other = (
+            (invoice_lines, refund_lines)
+            if repartition.document_type == "invoice"
+            else (refund_lines, invoice_lines)
+        )
+        index = own.ids.index(repartition.id) if repartition.id in own.ids else len(other)
+        if index >= len(other):
+            raise UserError(
+                self.env._(
+                    "The tax %(tax)s has no matching distribution line for credit notes: "
+                    "fix its distribution before taking back its VAT.",
+                    tax=tax.display_name,
+                )
+            )
+        return other[index]
+
+    @api.model
+    def _debt_vat_line_vals(self, parts, name, partner, currency, sign):
+        """Journal item values of VAT taken back (``sign`` 1) or due again
+        (``sign`` -1) from ``parts`` [(tax line, VAT, VAT in company currency,
+        base ratio)]: one item per tax account and distribution line, with the
+        distribution line and tags that take it to the tax report."""
+        grouped = defaultdict(lambda: [0.0, 0.0, 0.0])
+        company_currency = parts[0][0].company_currency_id if parts else None
+        for tax_line, amount, balance, ratio in parts:
+            repartition = self._debt_counterpart_repartition(tax_line.tax_repartition_line_id)
+            figures = grouped[tax_line.account_id, repartition]
+            figures[0] += amount
+            figures[1] += balance
+            figures[2] += tax_line.tax_base_amount * ratio
+        return [
+            {
+                "name": name,
+                "account_id": account.id,
+                "partner_id": partner.id,
+                "currency_id": currency.id,
+                "amount_currency": sign * amount,
+                "balance": sign * balance,
+                "tax_repartition_line_id": repartition.id,
+                "tax_tag_ids": [Command.set(repartition.tag_ids.ids)],
+                "tax_base_amount": company_currency.round(base),
+            }
+            for (account, repartition), (amount, balance, base) in grouped.items()
+        ]
 
     def _debt_prepare_move(self):
         """(journal, move values, VAT shares) of the write-off's entry, once
@@ -588,7 +654,7 @@ class DebtRecoveryWriteoff(models.Model):
         reason = self.reason_id.name
         lines = []
         total_balance = 0.0
-        vat_by_account = defaultdict(float)
+        vat_parts = []
         for line in self.line_ids:
             item = line.move_line_id
             balance = to_company(line.amount)
@@ -608,29 +674,25 @@ class DebtRecoveryWriteoff(models.Model):
                     "date_maturity": self.date,
                 }
             )
-            for account, amount in shares.get(line, {}).items():
-                vat_by_account[account] += amount
-        vat_balance = 0.0
-        for account, amount in vat_by_account.items():
-            balance = to_company(amount)
-            vat_balance += balance
-            lines.append(
-                {
-                    "name": self.env._("VAT bad-debt relief: %(reason)s", reason=reason),
-                    "account_id": account.id,
-                    "partner_id": self.partner_id.id,
-                    "currency_id": currency.id,
-                    "amount_currency": amount,
-                    "balance": balance,
-                }
-            )
+            ratio = line.amount / item.move_id.amount_total if shares.get(line) else 0.0
+            vat_parts.extend((*part, ratio) for part in shares.get(line, []))
+        vat_lines = self._debt_vat_line_vals(
+            vat_parts,
+            self.env._("VAT bad-debt relief: %(reason)s", reason=reason),
+            self.partner_id,
+            currency,
+            1,
+        )
+        lines.extend(vat_lines)
+        vat_amount = sum(vals["amount_currency"] for vals in vat_lines)
+        vat_balance = sum(vals["balance"] for vals in vat_lines)
         lines.append(
             {
                 "name": self.env._("Bad debt written off: %(reason)s", reason=reason),
                 "account_id": expense.id,
                 "partner_id": self.partner_id.id,
                 "currency_id": currency.id,
-                "amount_currency": self.amount_total - sum(vat_by_account.values()),
+                "amount_currency": self.amount_total - vat_amount,
                 "balance": company_currency.round(total_balance - vat_balance),
             }
         )
@@ -668,7 +730,7 @@ class DebtRecoveryWriteoff(models.Model):
                 line.write(
                     {
                         "amount_company": -entry_line.balance,
-                        "amount_vat": sum(shares.get(line, {}).values()),
+                        "amount_vat": sum(part[1] for part in shares.get(line, [])),
                     }
                 )
             writeoff.write(

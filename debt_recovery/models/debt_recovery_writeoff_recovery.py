@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
@@ -135,6 +133,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
             )
         writeoffs = self._debt_recoverable(case, currency)
         writeoffs._debt_ensure_entry_booked()
+        writeoffs._debt_ensure_entry_booked()
         recoverable = sum(writeoffs.mapped("amount_recoverable"))
         if currency.compare_amounts(amount, recoverable) > 0:
             raise UserError(
@@ -186,27 +185,24 @@ class DebtRecoveryWriteoffRecovery(models.Model):
         ]
         left_balance = total_balance
         balances = {}
+        vat_amounts = {}
         for index, (writeoff, part) in enumerate(allocations):
             part_balance = left_balance if index == len(allocations) - 1 else to_company(part)
             left_balance -= part_balance
             balances[writeoff] = part_balance
-            vat_balance = 0.0
-            for account, vat in vat_of[writeoff].items():
-                balance = to_company(vat)
-                vat_balance += balance
-                lines.append(
-                    {
-                        "name": self.env._(
-                            "VAT due again on the recovery of %(writeoff)s",
-                            writeoff=writeoff.display_name,
-                        ),
-                        "account_id": account.id,
-                        "partner_id": customer.id,
-                        "currency_id": currency.id,
-                        "amount_currency": -vat,
-                        "balance": -balance,
-                    }
-                )
+            vat_lines = writeoff._debt_vat_line_vals(
+                vat_of[writeoff],
+                self.env._(
+                    "VAT due again on the recovery of %(writeoff)s",
+                    writeoff=writeoff.display_name,
+                ),
+                customer,
+                currency,
+                -1,
+            )
+            lines.extend(vat_lines)
+            vat_amounts[writeoff] = -sum(vals["amount_currency"] for vals in vat_lines)
+            vat_balance = -sum(vals["balance"] for vals in vat_lines)
             lines.append(
                 {
                     "name": self.env._(
@@ -215,7 +211,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
                     "account_id": income.id,
                     "partner_id": customer.id,
                     "currency_id": currency.id,
-                    "amount_currency": -(part - sum(vat_of[writeoff].values())),
+                    "amount_currency": -(part - vat_amounts[writeoff]),
                     "balance": -company_currency.round(part_balance - vat_balance),
                 }
             )
@@ -243,7 +239,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
                     "writeoff_id": writeoff.id,
                     "date": date,
                     "amount": part,
-                    "amount_vat": sum(vat_of[writeoff].values()),
+                    "amount_vat": vat_amounts[writeoff],
                     "amount_company": balances[writeoff],
                     "payment_line_id": payment_line.id,
                     "move_id": move.id,
@@ -267,27 +263,21 @@ class DebtRecoveryWriteoffRecovery(models.Model):
 
     @api.model
     def _debt_vat_back(self, writeoff, part):
-        """{tax account: VAT due again} on ``part`` recovered of ``writeoff``:
-        its VAT relief pro rata (relief × part / written off), split over the
-        tax accounts it was taken back from."""
+        """[(VAT relief item, VAT due again, in company currency, ratio)] on
+        ``part`` recovered of ``writeoff``: each VAT item of its entry pro rata
+        (relief × part / written off), in company currency as the relief was
+        booked."""
         currency = writeoff.currency_id
         if currency.is_zero(writeoff.amount_vat) or not writeoff.amount_total:
-            return {}
-        vat_lines = writeoff.move_id.line_ids.filtered(
-            lambda line: line.account_type != "asset_receivable"
-            and line.account_id != writeoff.expense_account_id
-            and line.amount_currency > 0
-        )
-        relief = sum(vat_lines.mapped("amount_currency"))
-        back = currency.round(writeoff.amount_vat * part / writeoff.amount_total)
-        per_account = defaultdict(float)
-        left = back
-        for index, line in enumerate(vat_lines):
-            share = (
-                left
-                if index == len(vat_lines) - 1
-                else currency.round(back * line.amount_currency / relief)
+            return []
+        ratio = part / writeoff.amount_total
+        company_currency = writeoff.company_id.currency_id
+        return [
+            (
+                line,
+                currency.round(line.amount_currency * ratio),
+                company_currency.round(line.balance * ratio),
+                ratio,
             )
-            per_account[line.account_id] += share
-            left -= share
-        return {account: value for account, value in per_account.items() if value}
+            for line in writeoff.move_id.line_ids.filtered("tax_repartition_line_id")
+        ]

@@ -187,6 +187,128 @@ class TestWriteoff(WriteoffCommon):
         self.assertTrue(self._item(full).reconciled)
         self.assertEqual(self._item(half).amount_residual, 60.0)
 
+    def _tax_tags(self, tax):
+        """A tax report tag on each tax distribution line of ``tax``."""
+        Tag = self.env["account.account.tag"]
+        for index, repartition in enumerate(
+            (tax.invoice_repartition_line_ids | tax.refund_repartition_line_ids).filtered(
+                lambda r: r.repartition_type == "tax"
+            )
+        ):
+            repartition.tag_ids = Tag.create(
+                {"name": f"VAT grid {tax.id}-{index}", "applicability": "taxes"}
+            )
+
+    def test_vat_relief_reaches_the_tax_report(self):
+        self.company.debt_writeoff_vat_relief = True
+        self._tax_tags(self.tax_20)
+        invoice = self._taxed_invoice(self.customer, 100.0, days_late=40)
+        tax_line = invoice.line_ids.filtered(lambda line: line.display_type == "tax")
+        refund = self.tax_20.refund_repartition_line_ids.filtered(
+            lambda r: r.repartition_type == "tax"
+        )
+        self.assertEqual(tax_line.tax_base_amount, 100.0)
+        writeoff = self._write_off(
+            default_move_line_ids=self._item(invoice).ids, amounts={self._item(invoice): 60.0}
+        )
+        relief = self._entry_lines(writeoff)["tax"]
+        # As a credit note of the invoice would: its refund distribution line
+        # and tags, half of the base (60 of 120).
+        self.assertEqual(relief.tax_repartition_line_id, refund)
+        self.assertEqual(relief.tax_line_id, self.tax_20)
+        self.assertEqual(relief.tax_tag_ids, refund.tag_ids)
+        self.assertTrue(relief.tax_tag_ids)
+        self.assertEqual(relief.tax_base_amount, 50.0)
+        self.assertEqual(relief.debit, 10.0)
+        self.assertEqual(writeoff.amount_vat, 10.0)
+
+        # What comes back makes the VAT due again, on the invoice's line and tags.
+        payment = self._unapplied_payment(self.customer, 30.0)
+        recovery = (
+            self.env["debt.recovery.writeoff.recovery"]
+            .with_user(self.user_manager)
+            ._debt_book(
+                writeoff.case_id or self._case_of(self.customer), self._item(payment.move_id), 30.0
+            )
+        )
+        due = recovery.move_id.line_ids.filtered("tax_repartition_line_id")
+        self.assertEqual(due.tax_repartition_line_id, tax_line.tax_repartition_line_id)
+        self.assertEqual(due.tax_tag_ids, tax_line.tax_tag_ids)
+        self.assertTrue(due.tax_tag_ids)
+        self.assertEqual(due.credit, 5.0)
+        self.assertEqual(due.tax_base_amount, 25.0)
+        self.assertEqual(recovery.amount_vat, 5.0)
+
+    def test_vat_relief_foreign_currency_at_the_vat_declared(self):
+        self.company.debt_writeoff_vat_relief = True
+        invoice_date = self.today - timedelta(days=70)
+        eur = self.setup_other_currency(
+            "EUR", rates=[(invoice_date - timedelta(days=1), 2.0), (self.today, 2.5)]
+        )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "currency_id": eur.id,
+                "invoice_date": invoice_date,
+                "invoice_date_due": self.today - timedelta(days=40),
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Consulting",
+                            "quantity": 1,
+                            "price_unit": 1000.0,
+                            "tax_ids": [Command.set(self.tax_20.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        tax_line = invoice.line_ids.filtered(lambda line: line.display_type == "tax")
+        # 200 EUR of VAT declared as 100 at the invoice's rate.
+        self.assertEqual(tax_line.balance, -100.0)
+        writeoff = self._write_off(default_move_line_ids=self._item(invoice).ids)
+        lines = self._entry_lines(writeoff)
+        self.assertEqual(lines["tax"].amount_currency, 200.0)
+        self.assertEqual(lines["tax"].debit, 100.0)
+        # 1200 EUR at today's 2.5 = 480 off the receivable, 380 of it expense.
+        self.assertEqual(lines["receivable"].credit, 480.0)
+        self.assertEqual(lines["expense"].debit, 380.0)
+        self.assertEqual(lines["expense"].amount_currency, 1000.0)
+
+    def test_vat_relief_skips_cash_basis_taxes(self):
+        self.company.debt_writeoff_vat_relief = True
+        self.company.tax_exigibility = True
+        transition = self.env["account.account"].create(
+            {
+                "name": "VAT waiting for payment",
+                "code": "445800",
+                "account_type": "liability_current",
+                "reconcile": True,
+            }
+        )
+        cash_basis = self.tax_20.copy(
+            {
+                "name": "VAT 20 % on payment",
+                "tax_exigibility": "on_payment",
+                "cash_basis_transition_account_id": transition.id,
+            }
+        )
+        invoice = self._taxed_invoice(self.customer, 100.0, days_late=40, tax=cash_basis)
+        self.assertEqual(
+            invoice.line_ids.filtered(lambda line: line.display_type == "tax").account_id,
+            transition,
+        )
+        writeoff = self._write_off(default_move_line_ids=self._item(invoice).ids)
+        # The VAT was never declared: nothing taken back, all of it is expense.
+        self.assertFalse(writeoff.move_id.line_ids.filtered("tax_repartition_line_id"))
+        self.assertFalse(
+            writeoff.move_id.line_ids.filtered(lambda line: line.account_id == transition)
+        )
+        self.assertEqual(writeoff.amount_vat, 0.0)
+        self.assertEqual(self._entry_lines(writeoff)["expense"].debit, 120.0)
+
     def test_without_vat_relief_the_vat_stays(self):
         invoice = self._taxed_invoice(self.customer, 100.0, days_late=40)
         writeoff = self._write_off(default_move_line_ids=self._item(invoice).ids)
