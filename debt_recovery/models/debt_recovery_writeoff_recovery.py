@@ -2,6 +2,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
+from .debt_recovery_workflow_mixin import workflow_step
+
 MANAGER_GROUP = "debt_recovery.group_debt_recovery_manager"
 
 
@@ -13,6 +15,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
 
     _name = "debt.recovery.writeoff.recovery"
     _description = "Recovery of Written-Off Debt"
+    _inherit = ["debt.recovery.workflow.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -64,6 +67,24 @@ class DebtRecoveryWriteoffRecovery(models.Model):
     )
 
     # === CRUD METHODS === #
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._debt_workflow_unlocked():
+            raise UserError(
+                self.env._(
+                    "A recovery is booked from its case (Book a Recovery), which posts its "
+                    "entry and matches the payment: it cannot be created by hand."
+                )
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self._debt_workflow_unlocked():
+            raise UserError(
+                self.env._("A recovery is booked in the accounts: it cannot be changed.")
+            )
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_booked(self):
         raise UserError(
@@ -233,20 +254,21 @@ class DebtRecoveryWriteoffRecovery(models.Model):
         move.action_post()
         debit = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
         (payment_line.sudo() | debit).with_context(**no_sync).reconcile()
-        recoveries = self.create(
-            [
-                {
-                    "writeoff_id": writeoff.id,
-                    "date": date,
-                    "amount": part,
-                    "amount_vat": vat_amounts[writeoff],
-                    "amount_company": balances[writeoff],
-                    "payment_line_id": payment_line.id,
-                    "move_id": move.id,
-                }
-                for writeoff, part in allocations
-            ]
-        )
+        with workflow_step():
+            recoveries = self.create(
+                [
+                    {
+                        "writeoff_id": writeoff.id,
+                        "date": date,
+                        "amount": part,
+                        "amount_vat": vat_amounts[writeoff],
+                        "amount_company": balances[writeoff],
+                        "payment_line_id": payment_line.id,
+                        "move_id": move.id,
+                    }
+                    for writeoff, part in allocations
+                ]
+            )
         case.message_post(
             body=self.env._(
                 "Recovered on written-off debt: %(amount)s (entry %(move)s, payment %(payment)s), "

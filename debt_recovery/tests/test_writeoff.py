@@ -545,6 +545,23 @@ class TestWriteoff(WriteoffCommon):
         self.assertEqual(self.env["account.move"].search_count([]), moves)
         self.assertEqual(payment_line.amount_residual, -40.0)
 
+    def test_recovery_not_created_or_changed_by_hand(self):
+        self._invoice(self.customer, 1000.0, days_late=40)
+        case = self._case_of(self.customer)
+        writeoff = self._write_off(default_case_ids=case.ids)
+        Recovery = self.env["debt.recovery.writeoff.recovery"].with_user(self.user_manager)
+        with self.assertRaisesRegex(UserError, "cannot be created by hand"):
+            Recovery.create({"writeoff_id": writeoff.id, "date": self.today, "amount": 400.0})
+        self.assertFalse(writeoff.recovery_ids)
+        self.assertEqual(writeoff.amount_recoverable, 1000.0)
+        self.assertEqual(case.amount_recovered, 0.0)
+        payment = self._unapplied_payment(self.customer, 100.0)
+        recovery = Recovery._debt_book(case, self._item(payment.move_id), 100.0)
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            recovery.write({"amount": 900.0})
+        self.assertEqual(recovery.amount, 100.0)
+        self.assertEqual(writeoff.amount_recoverable, 900.0)
+
     def test_small_balance_cron(self):
         policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
         policy.write(
