@@ -470,6 +470,25 @@ class DebtRecoveryWriteoff(models.Model):
                         item=item.display_name,
                     )
                 )
+            if item.debt_agency_handoff_id:
+                raise UserError(
+                    self.env._(
+                        "%(item)s is with the agency %(agency)s (%(handoff)s): recall it from "
+                        "the agency before writing it off.",
+                        item=item.move_id.name or item.display_name,
+                        agency=item.debt_agency_handoff_id.agency_id.display_name,
+                        handoff=item.debt_agency_handoff_id.display_name,
+                    )
+                )
+            if item.debt_legal_action_id:
+                raise UserError(
+                    self.env._(
+                        "%(item)s is in the legal action %(action)s: close the legal action "
+                        "before writing it off.",
+                        item=item.move_id.name or item.display_name,
+                        action=item.debt_legal_action_id.display_name,
+                    )
+                )
             if item.partner_id.commercial_partner_id != customer or item.company_id != (
                 self.company_id
             ):

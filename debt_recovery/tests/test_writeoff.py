@@ -562,6 +562,64 @@ class TestWriteoff(WriteoffCommon):
         self.assertEqual(recovery.amount, 100.0)
         self.assertEqual(writeoff.amount_recoverable, 900.0)
 
+    def test_items_with_an_agency_or_a_lawyer_are_not_written_off(self):
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
+        policy.write(
+            {
+                "writeoff_small_balances": True,
+                "writeoff_small_amount": 10.0,
+                "writeoff_small_days": 30,
+            }
+        )
+        self.company.debt_agency_clearing_account_id = self.env["account.account"].create(
+            {
+                "name": "Agency clearing",
+                "code": "499100",
+                "account_type": "asset_current",
+                "reconcile": True,
+            }
+        )
+        agency = self.env["debt.recovery.agency"].create(
+            {
+                "partner_id": self.env["res.partner"].create({"name": "Recover-All"}).id,
+                "commission_percent": 15.0,
+                "announce_letter": False,
+            }
+        )
+        Partner = self.env["res.partner"]
+        handed, sued = (
+            Partner.create({"name": name, "is_company": True})
+            for name in ("Handed Ltd", "Sued Ltd")
+        )
+        handed_item = self._item(self._invoice(handed, 8.0, days_late=60))
+        sued_item = self._item(self._invoice(sued, 8.0, days_late=60))
+        self.env["debt.recovery.agency.handoff.wizard"].with_user(self.user_manager).with_context(
+            active_model="debt.recovery.case", active_ids=self._case_of(handed).ids
+        ).create({"agency_id": agency.id}).action_hand_off()
+        self.env["debt.recovery.legal.action"].with_user(self.user_manager).with_context(
+            default_case_id=self._case_of(sued).id
+        ).create({"lawyer_id": Partner.create({"name": "Lawyer"}).id, "court": "Lyon"})
+        self.assertTrue(handed_item.debt_agency_handoff_id)
+        self.assertTrue(sued_item.debt_legal_action_id)
+        moves = self.env["account.move"].search_count([])
+
+        with self.assertRaisesRegex(UserError, "recall it from the agency"):
+            self._write_off(default_move_line_ids=handed_item.ids)
+        with self.assertRaisesRegex(UserError, "close the legal action"):
+            self._write_off(default_move_line_ids=sued_item.ids)
+        # The nightly small-balance write-off leaves them alone too.
+        self.env.ref(
+            "debt_recovery.ir_cron_debt_recovery_write_off_small_balances"
+        ).method_direct_trigger()
+        self.assertFalse(self.env["debt.recovery.writeoff"].search([]))
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+        self.assertFalse((handed_item | sued_item).filtered("reconciled"))
+
+        # Recalled from the agency, it can be written off.
+        handed_item.debt_agency_handoff_id.with_user(self.user_manager).action_recall()
+        writeoff = self._write_off(default_move_line_ids=handed_item.ids)
+        self.assertEqual(writeoff.state, "posted")
+
     def test_small_balance_cron(self):
         policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
         policy.write(
