@@ -9,6 +9,9 @@ from .debt_recovery_stage import LADDER_KINDS, RECORD_HOLD_FIELDS
 from .debt_recovery_workflow_mixin import workflow_action
 
 MANAGER_GROUP = "debt_recovery.group_debt_recovery_manager"
+# The customer's write-offs (posted or to approve) of the last days that
+# count with a new one against the approval amount: no splitting around it.
+APPROVAL_WINDOW_DAYS = 30
 # Customers whose items the small-balance cron reads at once.
 SMALL_BALANCE_BATCH = 200
 # What a write-off is about: set while it is a draft, never after.
@@ -390,14 +393,40 @@ class DebtRecoveryWriteoff(models.Model):
             amount, company.currency_id, company, self.date or fields.Date.context_today(self)
         )
 
-    def _debt_needs_approval(self):
+    @api.model
+    def _debt_recent_written_off(self, partner, company, date, exclude=None):
+        """Company-currency total that ``partner`` had written off (posted or
+        to approve) in ``company`` in the APPROVAL_WINDOW_DAYS days up to
+        ``date``, less the write-offs ``exclude``."""
+        domain = [
+            ("partner_id", "=", partner.commercial_partner_id.id),
+            ("company_id", "=", company.id),
+            ("state", "in", ("posted", "to_approve")),
+            ("date", ">", date - timedelta(days=APPROVAL_WINDOW_DAYS)),
+            ("date", "<=", date),
+        ]
+        if exclude:
+            domain.append(("id", "not in", exclude.ids))
+        [(total,)] = self._read_group(domain, [], ["amount_total_company:sum"])
+        return total or 0.0
+
+    def _debt_needs_approval(self, pending=0.0):
+        """Above the company's approval amount, counting with this write-off
+        the customer's other ones of the last APPROVAL_WINDOW_DAYS days
+        (posted or to approve) and ``pending`` (company currency, write-offs
+        submitted with it): two of 450 under a 500 limit need approval."""
         self.ensure_one()
         limit = self.company_id.debt_writeoff_approval_amount
-        return (
-            not self.automatic
-            and limit > 0
-            and self.company_currency_id.compare_amounts(self.amount_total_company, limit) > 0
+        if self.automatic or limit <= 0:
+            return False
+        total = (
+            self.amount_total_company
+            + pending
+            + self._debt_recent_written_off(
+                self.partner_id, self.company_id, self.date, exclude=self
+            )
         )
+        return self.company_currency_id.compare_amounts(total, limit) > 0
 
     @workflow_action
     def _debt_submit(self):
@@ -408,7 +437,13 @@ class DebtRecoveryWriteoff(models.Model):
         self._debt_ensure_manager()
         for writeoff in self:
             writeoff._debt_prepare_move()
-        to_approve = self.filtered(lambda w: w._debt_needs_approval())
+        to_approve = self.browse()
+        pending = defaultdict(float)
+        for writeoff in self:
+            key = (writeoff.partner_id.commercial_partner_id, writeoff.company_id)
+            if writeoff._debt_needs_approval(pending[key]):
+                to_approve |= writeoff
+            pending[key] += writeoff.amount_total_company
         to_approve.write({"state": "to_approve"})
         for writeoff in to_approve:
             writeoff._debt_ask_approval()

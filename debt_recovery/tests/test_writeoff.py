@@ -38,7 +38,7 @@ class WriteoffCommon(DebtRecoveryCommon):
         cls.user_manager_2 = cls._user("dr_manager_2", "Max Manager", MANAGER_GROUPS)
         cls.receivable = cls.company_data["default_account_receivable"]
 
-    def _write_off(self, user=None, amounts=None, reason=None, **context):
+    def _write_off(self, user=None, amounts=None, reason=None, date=None, **context):
         """Run the write-off wizard as ``user`` (the manager by default) with
         ``context`` (default_case_ids / default_move_line_ids), optionally
         setting {item: amount}; returns the write-offs created."""
@@ -49,6 +49,8 @@ class WriteoffCommon(DebtRecoveryCommon):
         )
         wizard_form.reason_id = reason or self.reason_insolvency
         wizard_form.note = "Administrator's letter of 1 December"
+        if date:
+            wizard_form.date = date
         wizard = wizard_form.save()
         for line in wizard.line_ids:
             if amounts and line.move_line_id in amounts:
@@ -352,6 +354,50 @@ class TestWriteoff(WriteoffCommon):
         self.assertTrue(self._item(invoice).reconciled)
         self.assertEqual(case.stage_id, self.stage_written_off)
         self.assertFalse(writeoff.activity_ids)
+
+    def test_threshold_not_dodged_by_splitting(self):
+        self.company.debt_writeoff_approval_amount = 500.0
+        invoice = self._invoice(self.customer, 1000.0, days_late=40)
+        item = self._item(invoice)
+        # 450 and 450 in two runs: 900 in 30 days, the second waits.
+        first = self._write_off(default_move_line_ids=item.ids, amounts={item: 450.0})
+        self.assertEqual(first.state, "posted")
+        wizard_form = Form(
+            self.env["debt.recovery.writeoff.wizard"]
+            .with_user(self.user_manager)
+            .with_context(default_move_line_ids=item.ids)
+        )
+        with wizard_form.line_ids.edit(0) as line_form:
+            line_form.amount = 450.0
+        self.assertTrue(wizard_form.needs_approval)
+        second = self._write_off(default_move_line_ids=item.ids, amounts={item: 450.0})
+        self.assertEqual(second.state, "to_approve")
+        self.assertEqual(item.amount_residual, 550.0)
+        # Once approved it counts as posted; one to approve counts as well.
+        second.with_user(self.user_manager_2).action_approve()
+        third = self._write_off(default_move_line_ids=item.ids, amounts={item: 10.0})
+        self.assertEqual(third.state, "to_approve")
+
+    def test_threshold_counts_thirty_days(self):
+        self.company.debt_writeoff_approval_amount = 500.0
+        invoice = self._invoice(self.customer, 1000.0, days_late=60)
+        item = self._item(invoice)
+        old = self._write_off(
+            default_move_line_ids=item.ids,
+            amounts={item: 300.0},
+            date=self.today - timedelta(days=30),
+        )
+        self.assertEqual(old.state, "posted")
+        # 300 thirty days ago is out of the window: 450 alone posts.
+        recent = self._write_off(default_move_line_ids=item.ids, amounts={item: 450.0})
+        self.assertEqual(recent.state, "posted")
+        # 450 + 100 in the window: above 500.
+        more = self._write_off(default_move_line_ids=item.ids, amounts={item: 100.0})
+        self.assertEqual(more.state, "to_approve")
+        # Another customer's write-offs do not count.
+        other = self.env["res.partner"].create({"name": "Other Ltd", "is_company": True})
+        other_item = self._item(self._invoice(other, 400.0, days_late=40))
+        self.assertEqual(self._write_off(default_move_line_ids=other_item.ids).state, "posted")
 
     def test_below_threshold_posts_at_once(self):
         self.company.debt_writeoff_approval_amount = 500.0

@@ -74,27 +74,34 @@ class DebtRecoveryWriteoffWizard(models.TransientModel):
                 line.currency_id._convert(line.amount, company.currency_id, company, date)
                 for line in wizard.line_ids.filtered("move_line_id")
             )
-            # Each write-off (customer, currency) is compared on its own: this
-            # says whether one of them at least is above the amount.
-            limit = company.debt_writeoff_approval_amount
-            wizard.needs_approval = bool(limit) and any(
-                company.currency_id.compare_amounts(
-                    sum(
-                        line.currency_id._convert(line.amount, company.currency_id, company, date)
-                        for line in group
-                    ),
-                    limit,
+            # Each write-off (customer, company, currency) is compared with
+            # the customer's others of the last days and of this run (see
+            # debt.recovery.writeoff._debt_needs_approval): this says whether
+            # one of them at least needs approval.
+            Writeoff = self.env["debt.recovery.writeoff"]
+            needs_approval = False
+            pending = defaultdict(float)
+            groups = wizard.line_ids.filtered("move_line_id").grouped(
+                lambda line: (
+                    line.move_line_id.partner_id.commercial_partner_id,
+                    line.move_line_id.company_id,
+                    line.currency_id,
                 )
-                > 0
-                for group in wizard.line_ids.filtered("move_line_id")
-                .grouped(
-                    lambda line: (
-                        line.move_line_id.partner_id.commercial_partner_id,
-                        line.currency_id,
-                    )
-                )
-                .values()
             )
+            for (customer, line_company, _currency), group in groups.items():
+                limit = line_company.debt_writeoff_approval_amount
+                pending[customer, line_company] += sum(
+                    line.currency_id._convert(
+                        line.amount, line_company.currency_id, line_company, date
+                    )
+                    for line in group
+                )
+                if limit > 0 and not needs_approval:
+                    total = pending[customer, line_company] + Writeoff._debt_recent_written_off(
+                        customer, line_company, date
+                    )
+                    needs_approval = line_company.currency_id.compare_amounts(total, limit) > 0
+            wizard.needs_approval = needs_approval
 
     # === ACTION METHODS === #
     def action_confirm(self):
