@@ -314,6 +314,10 @@ class DebtRecoveryEvidencePack(models.Model):
                 "paid": paid,
                 "charged": charged,
                 "currency": currency,
+                "currency_note": self.env._(
+                    "In company currency (%(currency)s), as of the day the pack was produced.",
+                    currency=currency.name,
+                ),
                 "items": items,
             },
         )
@@ -329,7 +333,12 @@ class DebtRecoveryEvidencePack(models.Model):
             "statement",
             self.env._("Statement of Account"),
             "debt_recovery.report_evidence_pack_statement",
-            {"statement": statement},
+            {
+                "statement": statement,
+                "heading": self.env._(
+                    "Open items as of %(date)s", date=format_date(self.env, statement["date"])
+                ),
+            },
         )
 
     def _debt_section_communications(self):
@@ -379,16 +388,32 @@ class DebtRecoveryEvidencePack(models.Model):
             body = comm.sent_body or ""
             if body:
                 originals.append((f"{stem}_email.html", str(body).encode()))
+            recipient = contact.display_name
+            address = contact.email if comm.channel_email else ""
+            subject = comm.mail_message_id.subject or ""
+            to = (
+                self.env._("To %(recipient)s <%(address)s>", recipient=recipient, address=address)
+                if address
+                else self.env._("To %(recipient)s", recipient=recipient)
+            )
             rows.append(
                 {
                     "ref": ref,
                     "comm": comm,
+                    "heading": self.env._(
+                        "%(ref)s: email as sent on %(date)s",
+                        ref=ref,
+                        date=format_date(self.env, day),
+                    ),
+                    "to": self.env._("%(to)s, subject: %(subject)s", to=to, subject=subject)
+                    if subject
+                    else to,
                     "date": day,
                     "channels": ", ".join(channels),
-                    "recipient": contact.display_name,
-                    "address": contact.email if comm.channel_email else "",
+                    "recipient": recipient,
+                    "address": address,
                     "status": statuses.get(comm.status, comm.status or ""),
-                    "subject": comm.mail_message_id.subject or "",
+                    "subject": subject,
                     "body": Markup(html_sanitize(body)) if body else "",
                     "appendix": appendix,
                     "checksum": comm.letter_checksum or comm.sent_checksum or "",
@@ -470,7 +495,7 @@ class DebtRecoveryEvidencePack(models.Model):
             "plans",
             self.env._("Payment Plans and Acknowledgements of Debt"),
             "debt_recovery.report_evidence_pack_plans",
-            {"plans": plans},
+            {"plans": plans, "terms": {plan.id: self._debt_plan_terms(plan) for plan in plans}},
             originals,
             appendices,
         )
@@ -543,10 +568,64 @@ class DebtRecoveryEvidencePack(models.Model):
             "legal",
             self.env._("Legal Action"),
             "debt_recovery.report_evidence_pack_legal",
-            {"actions": actions},
+            {
+                "actions": actions,
+                "details": {action.id: self._debt_legal_details(action) for action in actions},
+            },
             originals,
             appendices,
         )
+
+    def _debt_plan_terms(self, plan):
+        """The plan's terms, each a whole sentence for its translators."""
+        states = dict(plan._fields["state"]._description_selection(self.env))
+        terms = [self.env._("Status: %(state)s", state=states.get(plan.state, plan.state))]
+        if plan.date_agreement:
+            terms.append(
+                self.env._("agreed on %(date)s", date=format_date(self.env, plan.date_agreement))
+            )
+        if plan.date_acknowledgement:
+            terms.append(
+                self.env._(
+                    "acknowledgement of debt signed on %(date)s",
+                    date=format_date(self.env, plan.date_acknowledgement),
+                )
+            )
+        terms.append(
+            self.env._(
+                "covers %(covered)s, total %(total)s, paid %(paid)s",
+                covered=format_amount(self.env, plan.amount_covered, plan.currency_id),
+                total=format_amount(self.env, plan.amount_total, plan.currency_id),
+                paid=format_amount(self.env, plan.amount_paid, plan.currency_id),
+            )
+        )
+        return "; ".join(terms) + "."
+
+    def _debt_legal_details(self, action):
+        """Who acts, where, since when, and how it stands, as sentences."""
+        details = []
+        if action.lawyer_id:
+            details.append(self.env._("Lawyer: %(name)s", name=action.lawyer_id.name))
+        if action.court:
+            details.append(self.env._("Court: %(court)s", court=action.court))
+        if action.reference:
+            details.append(self.env._("Case number: %(number)s", number=action.reference))
+        details.append(
+            self.env._(
+                "Opened on %(date)s by %(user)s",
+                date=format_date(self.env, action.date),
+                user=action.user_id.name,
+            )
+        )
+        state = dict(action._fields["state"]._description_selection(self.env))[action.state]
+        if action.outcome:
+            outcome = dict(action._fields["outcome"]._description_selection(self.env))
+            details.append(
+                self.env._("%(state)s: %(outcome)s", state=state, outcome=outcome[action.outcome])
+            )
+        else:
+            details.append(state)
+        return "; ".join(details) + "."
 
     # === RENDERING === #
     def _debt_render_pack(self, sections, timings=None):
@@ -564,7 +643,9 @@ class DebtRecoveryEvidencePack(models.Model):
                 "part": part,
                 "pages": pages or {},
                 "sections": sections,
-                "appendix_labels": [label for label, _raw in appendices],
+                "appendix_labels": [
+                    self.env._("Appendix %(label)s", label=label) for label, _raw in appendices
+                ],
             }
             return Report._render_qweb_pdf(report, self.ids, data=data)[0]
 
