@@ -40,5 +40,4 @@ from . import debt_recovery_writeoff
 from . import debt_recovery_writeoff_line
 from . import debt_recovery_writeoff_recovery
 from . import debt_recovery_case_writeoff
-from . import account_move_writeoff
 from . import debt_recovery_evidence_pack_writeoff

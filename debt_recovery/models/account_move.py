@@ -1,6 +1,8 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools import CodeFlag
+from .debt_recovery_workflow_mixin import WORKFLOW_STEP
 
 # Up while this module posts an invoice that is no new credit (a payment
 # plan's agreed fee): no context key an RPC caller sends can lift a hold.
@@ -134,7 +136,16 @@ class AccountMove(models.Model):
             ],
         )
 
+    # === CRUD METHODS === #
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_debt_writeoff(self):
+        self._debt_ensure_not_writeoff_entry()
+
     # === ACTION METHODS === #
+    def button_draft(self):
+        self._debt_ensure_not_writeoff_entry()
+        return super().button_draft()
+
     def action_debt_open_dispute(self):
         self.ensure_one()
         return {
@@ -166,3 +177,47 @@ class AccountMove(models.Model):
             )
             receivables._debt_sync_cases_from_lines()
         return posted
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        self._debt_ensure_not_writeoff_entry()
+        return super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
+
+    def _debt_ensure_not_writeoff_entry(self):
+        """Refuse to undo by hand the entry of a posted write-off or of a
+        recovery: only the write-off's own actions (which run as a workflow
+        step and move the write-off with its entry) may."""
+        moves = self.filtered("id")
+        if WORKFLOW_STEP or not moves:
+            return
+        # sudo: whoever touches the entry (an accountant without recovery
+        # rights) is told which record it books; nothing is read beyond that.
+        writeoffs = (
+            self.env["debt.recovery.writeoff"]
+            .sudo()
+            .search([("move_id", "in", moves.ids), ("state", "=", "posted")], limit=1)
+        )
+        if writeoffs:
+            raise UserError(
+                self.env._(
+                    "%(move)s is the entry of the write-off %(writeoff)s: it cannot be reset "
+                    "to draft, deleted or reversed by hand, the write-off would stay written "
+                    "off. Use the Reverse action of the write-off instead.",
+                    move=writeoffs.move_id.display_name,
+                    writeoff=writeoffs.display_name,
+                )
+            )
+        recoveries = (
+            self.env["debt.recovery.writeoff.recovery"]
+            .sudo()
+            .search([("move_id", "in", moves.ids)], limit=1)
+        )
+        if recoveries:
+            raise UserError(
+                self.env._(
+                    "%(move)s books money recovered on the write-off %(writeoff)s: it cannot "
+                    "be reset to draft, deleted or reversed by hand, the recovery would stay "
+                    "booked. Use the actions of the write-off instead.",
+                    move=recoveries.move_id.display_name,
+                    writeoff=recoveries.writeoff_id.display_name,
+                )
+            )
