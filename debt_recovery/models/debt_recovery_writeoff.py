@@ -921,12 +921,11 @@ class DebtRecoveryWriteoff(models.Model):
             "debt_recovery.writeoff_reason_uneconomic", raise_if_not_found=False
         ) or self.env["debt.recovery.writeoff.reason"].search([], limit=1)
         Case = self.env["debt.recovery.case"]
-        cases = Case.search(
-            [
-                ("partner_id", "in", [key[0].id for key in batch]),
-                ("is_closed", "=", False),
-            ]
-        )
+        customers = self.env["res.partner"].union(*(key[0] for key in batch))
+        # The overdue items get their case first: what is written off, and
+        # what may come back of it, stays on a case.
+        Case._sync_cases(customers)
+        cases = Case.search([("partner_id", "in", customers.ids), ("is_closed", "=", False)])
         case_of = {(case.partner_id, case.company_id): case for case in cases}
         for key in batch:
             customer_items = grouped.get(key, Item)

@@ -93,29 +93,51 @@ class DebtRecoveryWriteoffRecovery(models.Model):
 
     # === BUSINESS METHODS === #
     @api.model
-    def _debt_recoverable(self, case, currency):
-        """The case's posted write-offs in ``currency`` that still have some
-        debt unrecovered, oldest first."""
-        return (
+    def _debt_recoverable(self, case, currency=None, writeoffs=None):
+        """The posted write-offs with debt still unrecovered of the case, or
+        of its customer in its company on no case (a small balance written
+        off before any case was opened): those in ``currency`` first, oldest
+        first; only among ``writeoffs`` when given (an agency's hand-off)."""
+        customer = case.partner_id.commercial_partner_id
+        domain = [
+            ("state", "=", "posted"),
+            "|",
+            ("case_id", "=", case.id),
+            "&",
+            "&",
+            ("case_id", "=", False),
+            ("partner_id", "=", customer.id),
+            ("company_id", "=", case.company_id.id),
+        ]
+        if writeoffs is not None:
+            domain.append(("id", "in", writeoffs.ids))
+        found = (
             self.env["debt.recovery.writeoff"]
-            .search(
-                [
-                    ("case_id", "=", case.id),
-                    ("state", "=", "posted"),
-                    ("currency_id", "=", currency.id),
-                ],
-                order="date, id",
-            )
-            .filtered(lambda w: not currency.is_zero(w.amount_recoverable))
+            .search(domain, order="date, id")
+            .filtered(lambda w: not w.currency_id.is_zero(w.amount_recoverable))
+        )
+        if currency:
+            found = found.sorted(lambda w: w.currency_id != currency)
+        return found
+
+    @api.model
+    def _debt_recoverable_in(self, writeoffs, currency, company, date):
+        """What ``writeoffs`` have still unrecovered, in ``currency`` at the
+        rate of ``date``."""
+        return sum(
+            writeoff.currency_id._convert(writeoff.amount_recoverable, currency, company, date)
+            for writeoff in writeoffs
         )
 
     @api.model
-    def _debt_book(self, case, payment_line, amount, date=None):
+    def _debt_book(self, case, payment_line, amount, date=None, writeoffs=None):
         """Book ``amount`` of ``payment_line`` (an open receivable credit of
-        the case's customer) as recovered on the case's write-offs, oldest
-        first: Dr receivable (reconciled with the payment), Cr bad debt
-        recovered and, where the write-off took the VAT relief, Cr the output
-        tax, pro rata."""
+        the case's customer) as recovered on the case's write-offs (only
+        ``writeoffs`` when given), those in the payment's currency first,
+        oldest first, converted at the rate of ``date`` for the others: Dr
+        receivable (reconciled with the payment), Cr bad debt recovered and,
+        where the write-off took the VAT relief, Cr the output tax, pro
+        rata."""
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise UserError(self.env._("Only a recovery manager can book a recovery."))
         case.check_access("write")
@@ -152,18 +174,16 @@ class DebtRecoveryWriteoffRecovery(models.Model):
                     amount=format_amount(self.env, amount, currency),
                 )
             )
-        writeoffs = self._debt_recoverable(case, currency)
+        writeoffs = self._debt_recoverable(case, currency, writeoffs)
         writeoffs._debt_ensure_entry_booked()
-        writeoffs._debt_ensure_entry_booked()
-        recoverable = sum(writeoffs.mapped("amount_recoverable"))
+        recoverable = self._debt_recoverable_in(writeoffs, currency, company, date)
         if currency.compare_amounts(amount, recoverable) > 0:
             raise UserError(
                 self.env._(
-                    "%(amount)s is more than the %(open)s written off in %(currency)s on "
-                    "%(case)s and not recovered yet.",
+                    "%(amount)s is more than the %(open)s written off on %(case)s and not "
+                    "recovered yet.",
                     amount=format_amount(self.env, amount, currency),
                     open=format_amount(self.env, recoverable, currency),
-                    currency=currency.name,
                     case=case.display_name,
                 )
             )
@@ -171,11 +191,19 @@ class DebtRecoveryWriteoffRecovery(models.Model):
         allocations = []
         left = amount
         for writeoff in writeoffs:
-            part = min(left, writeoff.amount_recoverable)
-            if currency.is_zero(part):
+            if currency.is_zero(left):
                 break
-            allocations.append((writeoff, currency.round(part)))
-            left -= part
+            own = writeoff.currency_id
+            wanted = own.round(currency._convert(left, own, company, date))
+            if own.compare_amounts(wanted, writeoff.amount_recoverable) <= 0:
+                allocations.append((writeoff, wanted))
+                break
+            part = writeoff.amount_recoverable
+            allocations.append((writeoff, part))
+            left -= own._convert(part, currency, company, date)
+        caseless = self.env["debt.recovery.writeoff"].union(
+            *(writeoff for writeoff, _part in allocations if not writeoff.case_id)
+        )
         vat_of = {writeoff: self._debt_vat_back(writeoff, part) for writeoff, part in allocations}
         has_vat = any(vat_of.values())
         violated = company._get_violated_lock_dates(date, has_vat, journal)
@@ -190,10 +218,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
             )
         company_currency = company.currency_id
 
-        def to_company(value):
-            return currency._convert(value, company_currency, company, date)
-
-        total_balance = to_company(amount)
+        total_balance = currency._convert(amount, company_currency, company, date)
         lines = [
             {
                 "name": self.env._("Recovery of written-off debt"),
@@ -208,7 +233,12 @@ class DebtRecoveryWriteoffRecovery(models.Model):
         balances = {}
         vat_amounts = {}
         for index, (writeoff, part) in enumerate(allocations):
-            part_balance = left_balance if index == len(allocations) - 1 else to_company(part)
+            own = writeoff.currency_id
+            part_balance = (
+                left_balance
+                if index == len(allocations) - 1
+                else own._convert(part, company_currency, company, date)
+            )
             left_balance -= part_balance
             balances[writeoff] = part_balance
             vat_lines = writeoff._debt_vat_line_vals(
@@ -218,7 +248,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
                     writeoff=writeoff.display_name,
                 ),
                 customer,
-                currency,
+                own,
                 -1,
             )
             lines.extend(vat_lines)
@@ -231,7 +261,7 @@ class DebtRecoveryWriteoffRecovery(models.Model):
                     ),
                     "account_id": income.id,
                     "partner_id": customer.id,
-                    "currency_id": currency.id,
+                    "currency_id": own.id,
                     "amount_currency": -(part - vat_amounts[writeoff]),
                     "balance": -company_currency.round(part_balance - vat_balance),
                 }
@@ -254,6 +284,10 @@ class DebtRecoveryWriteoffRecovery(models.Model):
         move.action_post()
         debit = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
         (payment_line.sudo() | debit).with_context(**no_sync).reconcile()
+        if caseless:
+            # sudo: the customer's write-offs made before any case was opened
+            # (small balances) join the case their money comes back on.
+            caseless.sudo().write({"case_id": case.id})
         with workflow_step():
             recoveries = self.create(
                 [

@@ -152,10 +152,7 @@ class ResCompany(models.Model):
         """(journal, clearing account) of the collections an agency makes on its
         own account."""
         self.ensure_one()
-        Journal = self.env["account.journal"].sudo()
-        journal = self.debt_agency_journal_id or Journal.search(
-            [*Journal._check_company_domain(self), ("type", "=", "general")], limit=1
-        )
+        journal = self.debt_agency_journal_id or self._debt_misc_journal()
         clearing = self.debt_agency_clearing_account_id
         if not journal or not clearing:
             raise UserError(
@@ -167,13 +164,30 @@ class ResCompany(models.Model):
             )
         return journal, clearing
 
+    def _debt_misc_journal(self):
+        """The company's miscellaneous operations journal (code MISC, or the
+        first general journal), never its exchange difference or cash-basis
+        journal: entries of this addon are no exchange or tax differences."""
+        self.ensure_one()
+        # sudo: a recovery manager books without the accountant's rights.
+        Journal = self.env["account.journal"].sudo()
+        domain = [
+            *Journal._check_company_domain(self),
+            ("type", "=", "general"),
+            (
+                "id",
+                "not in",
+                (self.currency_exchange_journal_id | self.tax_cash_basis_journal_id).ids,
+            ),
+        ]
+        return Journal.search([*domain, ("code", "=", "MISC")], limit=1) or Journal.search(
+            domain, order="sequence, id", limit=1
+        )
+
     def _debt_writeoff_accounts(self):
         """(journal, bad-debt expense, bad debt recovered) of the company."""
         self.ensure_one()
-        Journal = self.env["account.journal"].sudo()
-        journal = self.debt_writeoff_journal_id or Journal.search(
-            [*Journal._check_company_domain(self), ("type", "=", "general")], limit=1
-        )
+        journal = self.debt_writeoff_journal_id or self._debt_misc_journal()
         expense = self.debt_writeoff_expense_account_id
         recovered = self.debt_writeoff_recovered_account_id
         if not journal or not expense or not recovered:

@@ -666,6 +666,91 @@ class TestWriteoff(WriteoffCommon):
         writeoff = self._write_off(default_move_line_ids=handed_item.ids)
         self.assertEqual(writeoff.state, "posted")
 
+    def test_recovery_in_another_currency(self):
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        invoice = self._invoice(self.customer, 1000.0, days_late=40, currency=eur)
+        case = self._case_of(self.customer)
+        writeoff = self._write_off(default_case_ids=case.ids)
+        self.assertEqual((writeoff.currency_id, writeoff.amount_total), (eur, 1000.0))
+        # The customer pays 300 in company currency: 600 EUR come back.
+        payment_line = self._item(self._unapplied_payment(self.customer, 300.0).move_id)
+        wizard = (
+            self.env["debt.recovery.writeoff.recover"]
+            .with_user(self.user_manager)
+            .create({"case_id": case.id, "payment_line_id": payment_line.id})
+        )
+        self.assertEqual(wizard.amount, 300.0)
+        wizard.action_confirm()
+        recovery = writeoff.recovery_ids
+        self.assertEqual((recovery.amount, recovery.amount_company), (600.0, 300.0))
+        self.assertEqual(writeoff.amount_recoverable, 400.0)
+        self.assertEqual(case.amount_recovered, 300.0)
+        self.assertTrue(payment_line.reconciled)
+        income = recovery.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.recovered_account
+        )
+        self.assertEqual((income.currency_id, income.amount_currency), (eur, -600.0))
+        self.assertEqual(income.credit, 300.0)
+        # 250 more would be 500 EUR: more than the 400 EUR left.
+        second = self._item(self._unapplied_payment(self.customer, 250.0).move_id)
+        Recovery = self.env["debt.recovery.writeoff.recovery"].with_user(self.user_manager)
+        with self.assertRaisesRegex(UserError, "more than the"):
+            Recovery._debt_book(case, second, 250.0)
+        self.assertEqual(len(writeoff.recovery_ids), 1)
+        self.assertEqual(invoice.payment_state, "paid")
+
+    def test_recovery_on_the_write_offs_given(self):
+        first, second = (
+            self._invoice(self.customer, amount, days_late=40) for amount in (100.0, 200.0)
+        )
+        case = self._case_of(self.customer)
+        old = self._write_off(default_move_line_ids=self._item(first).ids)
+        handed = self._write_off(default_move_line_ids=self._item(second).ids)
+        payment_line = self._item(self._unapplied_payment(self.customer, 150.0).move_id)
+        Recovery = self.env["debt.recovery.writeoff.recovery"].with_user(self.user_manager)
+        # An agency's collection goes to the write-offs it was handed only.
+        recovery = Recovery._debt_book(case, payment_line, 150.0, writeoffs=handed)
+        self.assertEqual(recovery.writeoff_id, handed)
+        self.assertEqual(old.amount_recoverable, 100.0)
+        self.assertEqual(handed.amount_recoverable, 50.0)
+
+    def test_small_balance_without_a_case_gets_one(self):
+        policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
+        policy.write(
+            {
+                "writeoff_small_balances": True,
+                "writeoff_small_amount": 10.0,
+                "writeoff_small_days": 30,
+            }
+        )
+        invoice = self._invoice(self.customer, 8.0, days_late=60, post=False)
+        invoice.with_context(debt_recovery_skip_sync=True).action_post()
+        self.assertFalse(self._case_of(self.customer))
+        self.env.ref(
+            "debt_recovery.ir_cron_debt_recovery_write_off_small_balances"
+        ).method_direct_trigger()
+        writeoff = self.env["debt.recovery.writeoff"].search([])
+        self.assertEqual(writeoff.state, "posted")
+        case = self._case_of(self.customer)
+        self.assertEqual(writeoff.case_id, case)
+        self.assertEqual(case.stage_id, self.stage_written_off)
+        # What comes back later is recovered on it.
+        payment_line = self._item(self._unapplied_payment(self.customer, 8.0).move_id)
+        self.env["debt.recovery.writeoff.recovery"].with_user(self.user_manager)._debt_book(
+            case, payment_line, 8.0
+        )
+        self.assertEqual(writeoff.amount_recoverable, 0.0)
+        self.assertEqual(case.amount_recovered, 8.0)
+
+    def test_default_journal_is_the_miscellaneous_one(self):
+        self.company.debt_writeoff_journal_id = False
+        exchange = self.company.currency_exchange_journal_id
+        self.assertTrue(exchange)
+        exchange.sequence = -10
+        invoice = self._invoice(self.customer, 100.0, days_late=40)
+        writeoff = self._write_off(default_move_line_ids=self._item(invoice).ids)
+        self.assertEqual(writeoff.move_id.journal_id, self.misc_journal)
+
     def test_small_balance_cron(self):
         policy = self.env["debt.recovery.policy"]._get_company_defaults(self.company)[self.company]
         policy.write(

@@ -32,7 +32,7 @@ class DebtRecoveryWriteoffRecover(models.TransientModel):
     date = fields.Date(string="Accounting Date", required=True, default=fields.Date.context_today)
 
     # === COMPUTE METHODS === #
-    @api.depends("payment_line_id")
+    @api.depends("payment_line_id", "date")
     def _compute_amount(self):
         Recovery = self.env["debt.recovery.writeoff.recovery"]
         for wizard in self:
@@ -42,7 +42,13 @@ class DebtRecoveryWriteoffRecover(models.TransientModel):
                 continue
             open_writeoffs = Recovery._debt_recoverable(wizard.case_id, line.currency_id)
             wizard.amount = min(
-                -line.amount_residual_currency, sum(open_writeoffs.mapped("amount_recoverable"))
+                -line.amount_residual_currency,
+                Recovery._debt_recoverable_in(
+                    open_writeoffs,
+                    line.currency_id,
+                    wizard.case_id.company_id,
+                    wizard.date or fields.Date.context_today(wizard),
+                ),
             )
 
     # === ACTION METHODS === #
