@@ -4,11 +4,11 @@ import json
 import re
 import zipfile
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_date
 
 from .debt_recovery_stage import RECORD_HOLD_FIELDS
 from .debt_recovery_workflow_mixin import workflow_step
@@ -791,6 +791,64 @@ class DebtRecoveryAgencyHandoff(models.Model):
                 ),
                 (date - handoff.date).days,
             )
+
+    # === DOCUMENT SENTENCES === #
+    # Whole sentences for the templates, so that translators order their
+    # parts (a sentence cut around its fields makes "by", "to" or "on" terms
+    # of their own, shared with other uses of the same word).
+    def _case_file_header(self):
+        """Who the case file is for, since when, from whom."""
+        self.ensure_one()
+        return self.env._(
+            "For %(agency)s, handed on %(date)s by %(creditor)s.",
+            agency=self.agency_id.name,
+            date=format_date(self.env, self.date),
+            creditor=self.company_id.name,
+        )
+
+    def _announcement_sentence(self):
+        """What the announcement letter tells the customer: the amount and
+        the agency in bold."""
+        self.ensure_one()
+        sentence = self.env._(
+            "Our reminders about the invoices below remained unanswered. We have therefore "
+            "handed their collection, %(amount)s in all, to %(agency)s, who will contact you."
+        )
+        bold = Markup("<strong>%s</strong>")
+        return Markup(escape(sentence)) % {
+            "amount": bold % format_amount(self.env, self.amount_handed, self.currency_id),
+            "agency": bold % self.agency_id.partner_id.name,
+        }
+
+    def _evidence_pack_summary(self):
+        """The hand-off in a sentence, for the evidence pack: when, by whom, to
+        which agency, what it collected and how it ended."""
+        self.ensure_one()
+        values = {
+            "date": format_date(self.env, self.date),
+            "user": self.user_id.name or "",
+            "agency": self.agency_id.name,
+            "amount": format_amount(self.env, self.amount_handed, self.currency_id),
+            "collected": format_amount(self.env, self.amount_collected, self.currency_id),
+            "date_closed": format_date(self.env, self.date_closed) if self.date_closed else "",
+        }
+        if self.state == "recalled":
+            return self.env._(
+                "Handed on %(date)s by %(user)s to %(agency)s: %(amount)s, of which "
+                "%(collected)s collected; recalled on %(date_closed)s.",
+                **values,
+            )
+        if self.state == "closed":
+            return self.env._(
+                "Handed on %(date)s by %(user)s to %(agency)s: %(amount)s, of which "
+                "%(collected)s collected; closed on %(date_closed)s.",
+                **values,
+            )
+        return self.env._(
+            "Handed on %(date)s by %(user)s to %(agency)s: %(amount)s, of which "
+            "%(collected)s collected so far; still with the agency.",
+            **values,
+        )
 
     # === CASE FILE === #
     def _case_file_data(self):

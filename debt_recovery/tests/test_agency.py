@@ -1,14 +1,19 @@
 import csv
 import io
 import json
+import re
 import zipfile
 from contextlib import closing, contextmanager
 from datetime import timedelta
 
+from markupsafe import escape
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
+from odoo.tools import format_amount, format_date
 from odoo.tools.pdf import PdfFileReader
+from odoo.tools.translate import xml_translate
 
 from .common import DebtRecoveryCommon
 from .test_writeoff import WriteoffCommon
@@ -204,6 +209,57 @@ class TestAgency(AgencyCommon):
         # With the case file itself, as the agency gets it in one file.
         for attachment in handoff.case_file_pdf_id | handoff.case_file_csv_id:
             self.assertEqual(archive.read(attachment.name), attachment.raw)
+
+    def test_document_sentences_are_whole_translation_units(self):
+        """The sentences of the case file, the announcement and the evidence
+        pack's section are each one term for translators (not "For", "by",
+        "to", "on" around the fields), and read whole in the documents."""
+        for xmlid in (
+            "debt_recovery.report_agency_case_file_document",
+            "debt_recovery.report_agency_announcement_document",
+            "debt_recovery.report_evidence_pack_agency",
+        ):
+            terms = []
+            xml_translate(terms.append, self.env.ref(xmlid).arch_db)
+            fragments = {
+                term
+                for term in terms
+                if re.sub(r"<[^>]+>|[^\w ]", "", term).strip().lower()
+                in {"for", "by", "to", "on", "collected", "handed on", "in all to"}
+            }
+            self.assertFalse(fragments, xmlid)
+        handoff = self._hand_off()
+        day = format_date(self.env, handoff.date)
+        Report = self.env["ir.actions.report"]
+        case_file = Report._render_qweb_html(
+            "debt_recovery.action_report_agency_case_file", handoff.ids
+        )[0].decode()
+        self.assertIn(f"For Recover-All Agency, handed on {day} by {self.company.name}.", case_file)
+        letter = Report._render_qweb_html(
+            "debt_recovery.action_report_agency_announcement", handoff.ids
+        )[0].decode()
+        amount = format_amount(self.env, 1500.0, handoff.currency_id)
+        self.assertIn(
+            f"handed their collection, <strong>{escape(amount)}</strong> in all, to "
+            "<strong>Recover-All Agency</strong>, who will contact you.",
+            letter,
+        )
+
+        def section():
+            return str(
+                self.env["ir.qweb"]._render(
+                    "debt_recovery.report_evidence_pack_agency", {"values": {"handoffs": handoff}}
+                )
+            )
+
+        nothing = escape(format_amount(self.env, 0.0, handoff.currency_id))
+        self.assertIn(
+            f"Handed on {day} by {self.user_manager.name} to Recover-All Agency: "
+            f"{escape(amount)}, of which {nothing} collected so far; still with the agency.",
+            section(),
+        )
+        handoff.with_user(self.user_manager).action_recall()
+        self.assertIn(f"collected; recalled on {day}.", section())
 
     def test_collection_settles_items_and_bills_commission(self):
         handoff = self._hand_off()
@@ -616,6 +672,12 @@ class TestAgencyCaseFilePdf(AgencyCommon, HttpCase):
 
     def test_case_file_and_announcement_pdfs(self):
         self.agency.announcement_text = "Call us on 01 23 45 67 89, weekdays."
+        # A reminder sent before, its PDF kept: the agency gets it in the ZIP.
+        self.Communication.with_context(force_report_rendering=True)._run_escalation(
+            self.company, partners=self.customer
+        )
+        sent = self.Communication.search([("partner_id", "=", self.customer.id)])
+        self.assertTrue(sent.letter_attachment_id.raw.startswith(b"%PDF-"))
         handoff = self.Handoff.browse()
         self.env.invalidate_all()
         wizard = (
@@ -633,6 +695,10 @@ class TestAgencyCaseFilePdf(AgencyCommon, HttpCase):
         for attachment in (handoff.case_file_pdf_id, handoff.letter_attachment_id):
             self.assertTrue(attachment.raw.startswith(b"%PDF-"), attachment.name)
             self.assertGreaterEqual(len(PdfFileReader(io.BytesIO(attachment.raw)).pages), 1)
+        archive = zipfile.ZipFile(io.BytesIO(handoff.case_file_zip_id.raw))
+        (letter_file,) = (name for name in archive.namelist() if name.startswith("letters/"))
+        self.assertEqual(archive.read(letter_file), sent.letter_attachment_id.raw)
+        self.assertEqual(archive.read(handoff.case_file_pdf_id.name), handoff.case_file_pdf_id.raw)
         html = (
             self.env["ir.actions.report"]
             ._render_qweb_html("debt_recovery.action_report_agency_case_file", handoff.ids)[0]
