@@ -241,6 +241,10 @@ class DebtRecoveryWriteoff(models.Model):
                         name=writeoff.display_name,
                     )
                 )
+        # Every check of the posting first (a period locked since the request):
+        # a refusal leaves the write-off waiting, unapproved.
+        for writeoff in self:
+            writeoff._debt_prepare_move()
         self.write({"approved_by_id": self.env.user.id, "date_approved": fields.Datetime.now()})
         self._debt_post()
         self.activity_feedback(

@@ -423,6 +423,35 @@ class TestWriteoff(WriteoffCommon):
         self.assertEqual(self._item(invoice).amount_residual, 1000.0)
         self.assertNotEqual(case.stage_id, self.stage_written_off)
 
+    def test_tax_lock_date_refuses_the_vat_relief(self):
+        self.company.debt_writeoff_vat_relief = True
+        invoice = self._taxed_invoice(self.customer, 100.0, days_late=40)
+        self.company.tax_lock_date = self.today
+        moves = self.env["account.move"].search_count([])
+        with self.assertRaisesRegex(UserError, "locked"):
+            self._write_off(default_move_line_ids=self._item(invoice).ids)
+        self.assertFalse(self.env["debt.recovery.writeoff"].search([]))
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+        self.assertEqual(self._item(invoice).amount_residual, 120.0)
+        # Without the relief no VAT is touched: the tax lock does not apply.
+        self.company.debt_writeoff_vat_relief = False
+        writeoff = self._write_off(default_move_line_ids=self._item(invoice).ids)
+        self.assertEqual(writeoff.state, "posted")
+        self.assertEqual(writeoff.amount_vat, 0.0)
+
+    def test_period_locked_before_the_approval(self):
+        self.company.debt_writeoff_approval_amount = 500.0
+        invoice = self._invoice(self.customer, 1000.0, days_late=40)
+        writeoff = self._write_off(default_move_line_ids=self._item(invoice).ids)
+        self.assertEqual(writeoff.state, "to_approve")
+        self.company.fiscalyear_lock_date = self.today
+        with self.assertRaisesRegex(UserError, "locked"):
+            writeoff.with_user(self.user_manager_2).action_approve()
+        self.assertEqual(writeoff.state, "to_approve")
+        self.assertFalse(writeoff.move_id)
+        self.assertFalse(writeoff.approved_by_id)
+        self.assertEqual(self._item(invoice).amount_residual, 1000.0)
+
     def test_bad_input_refused(self):
         invoice = self._invoice(self.customer, 1000.0, days_late=40)
         item = self._item(invoice)
