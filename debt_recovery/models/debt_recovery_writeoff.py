@@ -298,8 +298,8 @@ class DebtRecoveryWriteoff(models.Model):
             if writeoff.recovery_ids:
                 raise UserError(
                     self.env._(
-                        "%(amount)s was recovered on %(name)s since: reverse the recoveries' "
-                        "entries first, or keep the write-off.",
+                        "%(amount)s was recovered on %(name)s since: the recoveries are "
+                        "booked on it, the write-off is kept.",
                         amount=format_amount(
                             self.env, writeoff.amount_recovered, writeoff.currency_id
                         ),
