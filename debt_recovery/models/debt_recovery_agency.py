@@ -64,8 +64,9 @@ class DebtRecoveryAgency(models.Model):
         tracking=True,
         help="On its own account: what the agency reports collected is booked against the "
         "customer's items through the agency clearing account. Directly: the customer's "
-        "payments are registered as usual; the agency's report only records them for its "
-        "commission.",
+        "payments are registered as usual; the agency's report records them for its "
+        "commission (billed on the report), and the items stay with the agency until the "
+        "customer's payment is matched with them.",
     )
     announce_letter = fields.Boolean(
         string="Announce to the Customer",
