@@ -71,11 +71,12 @@ class TestCreditHold(DebtRecoveryCommon):
         self._invoice(self.customer, 100.0, days_late=5)
         draft = self._invoice(self.customer, 50.0, days_late=-20, post=False)
         draft.action_post()
-        self._case_of(self.customer).stage_id = self.env.ref("debt_recovery.stage_legal")
+        # Moved by hand past the hold stage (Legal Action now needs its record).
+        self._case_of(self.customer).stage_id = self.env.ref("debt_recovery.stage_demand_letter")
         other = self._invoice(self.customer, 60.0, days_late=-20, post=False)
         with self.assertRaises(UserError) as error:
             other.action_post()
-        self.assertIn("Legal Action", str(error.exception))
+        self.assertIn("Final Demand", str(error.exception))
 
     def test_manual_hold_override_and_release(self):
         draft = self._invoice(self.customer, 50.0, days_late=-20, post=False)
