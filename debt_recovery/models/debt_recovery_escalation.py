@@ -10,9 +10,10 @@ import logging
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from odoo import api, fields, models, modules, tools
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare, float_round
 
 from ..tools import bulk_create
 from ..tools.limitation import last_due_date_time_barred
@@ -41,6 +42,17 @@ Credits = namedtuple("Credits", "line_ids amount_currency amount")
 NO_CREDITS = Credits((), 0.0, 0.0)
 # What the escalation did: customers done and left (another run holds the lock: left).
 RunResult = namedtuple("RunResult", "done remaining locked")
+
+
+class LevelFacts(NamedTuple):
+    """What a draft reads of its level, read once a run."""
+
+    rank: tuple
+    net_credits: bool
+    min_amount: float
+    email: bool
+    letter: bool
+    phone: bool
 
 
 @dataclass
@@ -194,6 +206,29 @@ class DebtRecoveryEscalation(models.AbstractModel):
         companies_of = {c.id: c for c in Company.browse({key[1] for key in todo})}
         currencies_of = {c.id: c for c in Currency.browse({key[2] for key in todo})}
         customer_of = {c.id: c for c in customers}
+        # What the drafts read of their levels, currencies and contacts, read
+        # once (thousands of drafts, a handful of levels and currencies).
+        levels = self.env["debt.recovery.level"].browse(
+            {item.level.id for key in todo for item in groups[key]}
+        )
+        facts = {
+            level: LevelFacts(
+                rank=(level.days, level.sequence),
+                net_credits=level.policy_id.net_credits,
+                min_amount=level.min_amount,
+                email=level.channel_email,
+                letter=level.channel_letter,
+                phone=level.channel_phone,
+            )
+            for level in levels
+        }
+        rounding = {
+            currency: currency.rounding
+            for currency in {
+                *currencies_of.values(),
+                *(c.currency_id for c in companies_of.values()),
+            }
+        }
         drafts = []
         for key in todo:
             customer_id, company_id, currency_id = key
@@ -203,6 +238,8 @@ class DebtRecoveryEscalation(models.AbstractModel):
                 currencies_of[currency_id],
                 groups[key],
                 credits_of.get(key, NO_CREDITS),
+                facts=facts,
+                rounding=rounding,
             )
             if draft:
                 drafts.append(draft)
@@ -210,23 +247,53 @@ class DebtRecoveryEscalation(models.AbstractModel):
         return drafts, left
 
     @api.model
-    def _prepare_draft(self, customer, company, currency, items, credits):
+    def _prepare_draft(
+        self, customer, company, currency, items, credits, facts=None, rounding=None
+    ):
         """What to send one customer in one currency; None when the net amount
-        claimed is nothing or below the level's tolerance."""
-        level = max((item.level for item in items), key=lambda lv: (lv.days, lv.sequence))
-        if not level.policy_id.net_credits:
+        claimed is nothing or below the level's tolerance. ``facts``
+        ({level: LevelFacts}) and ``rounding`` ({currency: rounding}) are
+        what ``_plan`` read once for all drafts."""
+        if facts is None:
+            facts = {
+                item.level: LevelFacts(
+                    rank=(item.level.days, item.level.sequence),
+                    net_credits=item.level.policy_id.net_credits,
+                    min_amount=item.level.min_amount,
+                    email=item.level.channel_email,
+                    letter=item.level.channel_letter,
+                    phone=item.level.channel_phone,
+                )
+                for item in items
+            }
+        if rounding is None:
+            rounding = {
+                currency: currency.rounding,
+                company.currency_id: company.currency_id.rounding,
+            }
+        level = max((item.level for item in items), key=lambda lv: facts[lv].rank)
+        fact = facts[level]
+        if not fact.net_credits:
             credits = NO_CREDITS
-        overdue = currency.round(sum(item.amount_residual_currency for item in items))
+        precision = rounding[currency]
+        overdue = float_round(
+            sum(item.amount_residual_currency for item in items), precision_rounding=precision
+        )
         overdue_company = sum(item.amount_residual for item in items)
-        credit = currency.round(min(credits.amount_currency, overdue))
+        credit = float_round(min(credits.amount_currency, overdue), precision_rounding=precision)
         net = overdue - credit
         net_company = overdue_company - min(credits.amount, overdue_company)
-        if currency.compare_amounts(net, 0) <= 0:
+        if float_compare(net, 0.0, precision_rounding=precision) <= 0:
             return None
-        if company.currency_id.compare_amounts(net_company, level.min_amount) < 0:
+        if (
+            float_compare(
+                net_company, fact.min_amount, precision_rounding=rounding[company.currency_id]
+            )
+            < 0
+        ):
             return None
         contact = customer._debt_collections_contact()
-        email = level.channel_email and bool(contact.email)
+        email = fact.email and bool(contact.email)
         return Draft(
             customer=customer,
             # The customer's display name without its per-record compute (a
@@ -238,8 +305,8 @@ class DebtRecoveryEscalation(models.AbstractModel):
             level=level,
             contact=contact,
             email=email,
-            letter=level.channel_letter or (level.channel_email and not contact.email),
-            phone=level.channel_phone,
+            letter=fact.letter or (fact.email and not contact.email),
+            phone=fact.phone,
             items=items,
             credits=credits if credit else NO_CREDITS,
             amount_overdue=overdue,
